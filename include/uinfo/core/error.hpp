@@ -1,0 +1,60 @@
+// Errors: every bad runtime input raises one of these, with text that says what was wrong,
+// where, and what was expected.
+#pragma once
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "uinfo/core/tensor.hpp"
+
+namespace uinfo {
+
+// Base of every exception uinfo throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A value that violates a documented precondition: a shape, a size, a label, an option.
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+// A NaN or an infinity where finite numbers are required.
+class NonFiniteValue : public Error {
+ public:
+  using Error::Error;
+};
+
+// Training produced a non-finite loss: usually a learning rate that is too high.
+class Diverged : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file that cannot be read, written, or that does not hold what it should.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws NonFiniteValue naming the first non-finite entry of `m` (feature row, sample column).
+// `what` names the matrix in the message, e.g. "input batch" or "training data".
+template <class Derived>
+void require_finite(const Eigen::DenseBase<Derived>& m, const std::string& what) {
+  if (m.allFinite()) return;  // vectorised fast path; the scan below runs only to build the message
+  for (Index col = 0; col < m.cols(); ++col) {
+    for (Index row = 0; row < m.rows(); ++row) {
+      const auto v = m(row, col);
+      if (!std::isfinite(v)) {
+        throw NonFiniteValue("uinfo: " + what + " has " + (std::isnan(v) ? "a NaN" : "an infinity") +
+                             " at feature " + std::to_string(row) + " of sample " +
+                             std::to_string(col) + "; expected finite values");
+      }
+    }
+  }
+}
+
+}  // namespace uinfo

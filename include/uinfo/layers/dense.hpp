@@ -1,0 +1,68 @@
+// Dense<Out>: y = W x + b, a fully connected layer. Its input size is inferred from the
+// previous layer; write Dense<Out, In> to have the compiler check it.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
+#include "uinfo/core/parameter.hpp"
+#include "uinfo/layers/init.hpp"
+
+namespace uinfo {
+
+template <Scalar S, Index In, Index Out, Init WeightInit>
+class DenseLayer {
+ public:
+  using scalar_type = S;
+  static constexpr Index in_size = In;
+  static constexpr Index out_size = Out;
+
+  DenseLayer(const Rng& rng, std::size_t layer_index)
+      : weight_(Out, In, ParameterRole::weight), bias_(Out, 1, ParameterRole::bias) {
+    Engine engine = rng.engine(Stream::init, layer_index);
+    initialize(weight_.value, WeightInit, engine);
+  }
+
+  static std::string name() {
+    return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + "," + WeightInit.name() + ">";
+  }
+
+  void forward(ConstMatrixView<S> x, Mode) {
+    auto y = output_.reshape(Out, x.cols());
+    y.noalias() = weight_.value * x;
+    y.colwise() += bias_.value.col(0);
+  }
+
+  void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx) {
+    weight_.gradient.noalias() = dy * x.transpose();
+    bias_.gradient.noalias() = dy.rowwise().sum();
+    if (dx) dx->noalias() = weight_.value.transpose() * dy;
+  }
+
+  ConstMatrixView<S> output() const { return output_.view(); }
+  std::array<Parameter<S>*, 2> parameters() { return {&weight_, &bias_}; }
+  std::array<const Parameter<S>*, 2> parameters() const { return {&weight_, &bias_}; }
+
+  Parameter<S>& weight() { return weight_; }
+  Parameter<S>& bias() { return bias_; }
+  const Parameter<S>& weight() const { return weight_; }
+  const Parameter<S>& bias() const { return bias_; }
+
+ private:
+  Parameter<S> weight_;  // Out x In
+  Parameter<S> bias_;    // Out x 1
+  Buffer<S> output_;
+};
+
+template <Index Out, Index In = inferred, Init WeightInit = he_normal>
+struct Dense {
+  static_assert(Out > 0, "uinfo::Dense<Out>: the output size Out must be positive");
+  static_assert(In == inferred || In > 0, "uinfo::Dense<Out, In>: the input size In must be positive");
+  static constexpr Index declared_input_size = In;
+  template <class S, Index InputSize>
+  using layer = DenseLayer<S, InputSize, Out, WeightInit>;
+};
+
+}  // namespace uinfo

@@ -1,0 +1,65 @@
+// Dropout<Rate>: in training, zeroes each unit with probability Rate and scales the survivors by
+// 1 / (1 - Rate) ("inverted dropout"), so evaluation is the identity. Masks come from the
+// network's dropout stream, one engine per layer, so they are fixed by the seed.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/parameter.hpp"
+#include "uinfo/core/rng.hpp"
+#include "uinfo/simd/elementwise.hpp"
+
+namespace uinfo {
+
+template <Scalar S, Index N, double Rate>
+class DropoutLayer {
+ public:
+  using scalar_type = S;
+  static constexpr Index in_size = N;
+  static constexpr Index out_size = N;
+
+  DropoutLayer(const Rng& rng, std::size_t layer_index)
+      : engine_(rng.engine(Stream::dropout, layer_index)) {}
+
+  static std::string name() { return "Dropout<" + std::to_string(N) + "," + std::to_string(Rate) + ">"; }
+
+  void forward(ConstMatrixView<S> x, Mode mode) {
+    auto y = output_.reshape(N, x.cols());
+    auto mask = mask_.reshape(N, x.cols());
+    if (mode == Mode::train) {
+      const S keep_scale = S(1) / S(1 - Rate);
+      for (Index i = 0; i < mask.size(); ++i) {
+        mask.data()[i] = engine_.uniform<S>() < S(Rate) ? S(0) : keep_scale;
+      }
+    } else {
+      mask.setOnes();
+    }
+    simd::zip(x.data(), mask.data(), y.data(), y.size(), [](auto v, auto m) { return v * m; });
+  }
+
+  void backward(ConstMatrixView<S>, ConstMatrixView<S> dy, MatrixView<S>* dx) {
+    if (!dx) return;
+    const auto mask = mask_.view();
+    simd::zip(dy.data(), mask.data(), dx->data(), dy.size(), [](auto g, auto m) { return g * m; });
+  }
+
+  ConstMatrixView<S> output() const { return output_.view(); }
+  std::array<Parameter<S>*, 0> parameters() { return {}; }
+  std::array<const Parameter<S>*, 0> parameters() const { return {}; }
+
+ private:
+  Engine engine_;
+  Buffer<S> mask_;  // the last forward pass's multipliers: 0, 1 / (1 - Rate), or 1 in evaluation
+  Buffer<S> output_;
+};
+
+template <double Rate>
+struct Dropout {
+  static_assert(Rate >= 0 && Rate < 1, "uinfo::Dropout<Rate>: Rate must lie in [0, 1)");
+  template <class S, Index N>
+  using layer = DropoutLayer<S, N, Rate>;
+};
+
+}  // namespace uinfo

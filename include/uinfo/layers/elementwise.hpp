@@ -1,0 +1,55 @@
+// The layer behind every activation function. An activation only states its function and its
+// derivative in terms of its output (`Fn::value`, `Fn::derivative_from_output`); this template
+// supplies the buffers and the vectorised forward and backward passes.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/parameter.hpp"
+#include "uinfo/core/rng.hpp"
+#include "uinfo/simd/elementwise.hpp"
+
+namespace uinfo {
+
+template <Scalar S, Index N, class Fn>
+class ElementwiseLayer {
+ public:
+  using scalar_type = S;
+  static constexpr Index in_size = N;
+  static constexpr Index out_size = N;
+
+  ElementwiseLayer(const Rng&, std::size_t) {}
+
+  static std::string name() { return std::string(Fn::name) + "<" + std::to_string(N) + ">"; }
+
+  void forward(ConstMatrixView<S> x, Mode) {
+    auto y = output_.reshape(N, x.cols());
+    simd::map(x.data(), y.data(), x.size(), [](auto v) { return Fn::value(v); });
+  }
+
+  // The derivative is taken from the output, so backward never needs the input.
+  void backward(ConstMatrixView<S>, ConstMatrixView<S> dy, MatrixView<S>* dx) {
+    if (!dx) return;
+    const auto y = output_.view();
+    simd::zip(y.data(), dy.data(), dx->data(), y.size(),
+              [](auto out, auto grad) { return grad * Fn::derivative_from_output(out); });
+  }
+
+  ConstMatrixView<S> output() const { return output_.view(); }
+  std::array<Parameter<S>*, 0> parameters() { return {}; }
+  std::array<const Parameter<S>*, 0> parameters() const { return {}; }
+
+ private:
+  Buffer<S> output_;
+};
+
+// Base of activation specs: `struct Tanh : Activation<Tanh> { ... }`.
+template <class Fn>
+struct Activation {
+  template <class S, Index N>
+  using layer = ElementwiseLayer<S, N, Fn>;
+};
+
+}  // namespace uinfo

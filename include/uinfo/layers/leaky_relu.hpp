@@ -1,0 +1,23 @@
+// LeakyRelu<Slope>: x for x > 0, Slope * x otherwise.
+#pragma once
+
+#include "uinfo/layers/elementwise.hpp"
+
+namespace uinfo {
+
+template <double Slope = 0.01>
+struct LeakyRelu : Activation<LeakyRelu<Slope>> {
+  // The derivative is read off the output's sign, which needs a positive slope.
+  static_assert(Slope > 0 && Slope < 1, "uinfo::LeakyRelu<Slope>: Slope must lie in (0, 1)");
+  static constexpr const char* name = "LeakyRelu";
+  template <class T>
+  static T value(T x) {
+    return simd::select(x > T(0), x, T(Slope) * x);
+  }
+  template <class T>
+  static T derivative_from_output(T y) {
+    return simd::select(y > T(0), T(1), T(Slope));
+  }
+};
+
+}  // namespace uinfo

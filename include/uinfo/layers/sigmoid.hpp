@@ -1,0 +1,20 @@
+// Sigmoid: 1 / (1 + exp(-x)).
+#pragma once
+
+#include "uinfo/layers/elementwise.hpp"
+
+namespace uinfo {
+
+struct Sigmoid : Activation<Sigmoid> {
+  static constexpr const char* name = "Sigmoid";
+  template <class T>
+  static T value(T x) {
+    return T(1) / (T(1) + xsimd::exp(-x));  // exp overflows to inf for x << 0, giving exactly 0
+  }
+  template <class T>
+  static T derivative_from_output(T y) {
+    return y * (T(1) - y);
+  }
+};
+
+}  // namespace uinfo

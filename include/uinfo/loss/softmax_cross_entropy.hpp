@@ -1,0 +1,96 @@
+// Softmax cross-entropy on logits, in nats, computed through log-sum-exp so that large logits
+// neither overflow nor lose the log-probabilities the estimators need.
+#pragma once
+
+#include <cmath>
+#include <span>
+#include <string>
+
+#include "uinfo/core/error.hpp"
+#include "uinfo/core/tensor.hpp"
+
+namespace uinfo {
+
+using Label = int;
+
+// Throws unless every label lies in [0, classes); `where` names the labels in the message.
+inline void require_labels_in_range(std::span<const Label> labels, Index classes,
+                                    const std::string& where) {
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= classes) {
+      throw InvalidArgument("uinfo: " + where + " has label " + std::to_string(labels[i]) +
+                            " at sample " + std::to_string(i) + ", out of range for " +
+                            std::to_string(classes) + " classes (expected 0.." +
+                            std::to_string(classes - 1) + ")");
+    }
+  }
+}
+
+struct SoftmaxCrossEntropy {
+
+  // log p(k | sample) for every class k (rows) and sample (columns).
+  template <class S>
+  static void log_probabilities(ConstMatrixRef<S> logits, MatrixView<S> out) {
+    for (Index j = 0; j < logits.cols(); ++j) {
+      const auto z = logits.col(j).array();
+      const S max = z.maxCoeff();
+      const S log_sum = max + std::log((z - max).exp().sum());
+      out.col(j).array() = z - log_sum;
+    }
+  }
+
+  // -log p(label | sample) for each sample, in nats.
+  template <class S>
+  static void per_sample_loss(ConstMatrixRef<S> logits, std::span<const Label> labels, std::span<S> out) {
+    check(logits, labels);
+    for (Index j = 0; j < logits.cols(); ++j) out[j] = sample_loss(logits.col(j).array(), labels[j]);
+  }
+
+  // Mean loss over the batch in nats.
+  template <class S>
+  static S value(ConstMatrixRef<S> logits, std::span<const Label> labels) {
+    check(logits, labels);
+    double total = 0;
+    for (Index j = 0; j < logits.cols(); ++j) total += sample_loss(logits.col(j).array(), labels[j]);
+    return static_cast<S>(total / static_cast<double>(logits.cols()));
+  }
+
+  // Mean loss over the batch in nats, and its gradient with respect to the logits:
+  // (softmax - onehot) / batch.
+  template <class S>
+  static S value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels, MatrixView<S> gradient) {
+    check(logits, labels);
+    const S inverse_batch = S(1) / static_cast<S>(logits.cols());
+    double total = 0;
+    for (Index j = 0; j < logits.cols(); ++j) {
+      const auto z = logits.col(j).array();
+      const S max = z.maxCoeff();
+      auto g = gradient.col(j).array();
+      g = (z - max).exp();
+      const S sum = g.sum();
+      total += max + std::log(sum) - z(labels[j]);
+      g *= inverse_batch / sum;
+      g(labels[j]) -= inverse_batch;
+    }
+    return static_cast<S>(total / static_cast<double>(logits.cols()));
+  }
+
+ private:
+  template <class S>
+  static void check(const ConstMatrixRef<S>& logits, std::span<const Label> labels) {
+    if (static_cast<Index>(labels.size()) != logits.cols()) {
+      throw InvalidArgument("uinfo::SoftmaxCrossEntropy: " + std::to_string(labels.size()) +
+                            " labels for a batch of " + std::to_string(logits.cols()) +
+                            " samples; expected one label per sample");
+    }
+    require_labels_in_range(labels, logits.rows(), "the batch");
+  }
+
+  template <class Column>
+  static auto sample_loss(const Column& z, Label label) {
+    const auto max = z.maxCoeff();
+    return max + std::log((z - max).exp().sum()) - z(label);
+  }
+};
+
+}  // namespace uinfo

@@ -1,0 +1,215 @@
+// Sequential<Scalar, Specs...>: a network as a type, a flat list of layers read from input to
+// output. Layer 0 is the Input; layer K's output can be read after any forward pass.
+//
+//   using Net = Sequential<float, Input<4>, Dense<64>, Relu, Dense<2>, Tanh, Dense<2>>;
+//   Net net{Rng{seed}};
+//   net.forward(x);              // x: 4 x batch
+//   auto z = net.output<4>();    // the 2-unit tanh bottleneck, 2 x batch
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
+#include "uinfo/core/error.hpp"
+#include "uinfo/layers/input.hpp"
+
+namespace uinfo {
+
+// Whether backward also computes the gradient with respect to the network's input. Training does
+// not need it, and skipping it saves the first layer's largest product.
+enum class InputGradient { compute, skip };
+
+namespace detail {
+
+template <class T>
+struct is_input : std::false_type {};
+template <Index N>
+struct is_input<Input<N>> : std::true_type {};
+
+// A failed check names its values in this type's template arguments, which the compiler prints:
+// layer_input_check<layer index, declared input size, previous layer's output size>.
+template <std::size_t LayerIndex, Index DeclaredInput, Index PreviousOutput>
+struct layer_input_check {
+  static_assert(DeclaredInput == inferred || DeclaredInput == PreviousOutput,
+                "uinfo::Sequential: a layer's declared input size differs from the previous "
+                "layer's output size; see layer_input_check<layer index, declared input size, "
+                "previous layer's output size> in the instantiation above");
+  static constexpr bool ok = true;
+};
+
+// layer_index_check<requested layer index, number of layers>.
+template <std::size_t RequestedIndex, std::size_t LayerCount>
+struct layer_index_check {
+  static_assert(RequestedIndex < LayerCount,
+                "uinfo::Sequential: layer index out of range (layers count from 0, the Input); "
+                "see layer_index_check<requested index, number of layers> in the instantiation "
+                "above");
+  static constexpr bool ok = true;
+};
+
+template <class S, Index InputSize, std::size_t K, class... Specs>
+struct bind_layers {
+  using type = std::tuple<>;
+};
+
+template <class S, Index InputSize, std::size_t K, class Spec, class... Rest>
+struct bind_layers<S, InputSize, K, Spec, Rest...> {
+  static_assert(LayerSpec<Spec>, "uinfo::Sequential: a template argument is not a layer spec "
+                                 "(it has no member template `layer<Scalar, InputSize>`)");
+  static_assert(layer_input_check<K, declared_input_size<Spec>(), InputSize>::ok);
+  using layer = typename Spec::template layer<S, InputSize>;
+  static_assert(Layer<layer>, "uinfo::Sequential: the bound layer does not satisfy uinfo::Layer");
+  using type = decltype(std::tuple_cat(
+      std::declval<std::tuple<layer>>(),
+      std::declval<typename bind_layers<S, layer::out_size, K + 1, Rest...>::type>()));
+};
+
+}  // namespace detail
+
+template <Scalar S, class First, class... Rest>
+class Sequential {
+  static_assert(detail::is_input<First>::value,
+                "uinfo::Sequential: the first layer must be uinfo::Input<N>, which fixes the "
+                "input size");
+
+ public:
+  using scalar_type = S;
+  using layers_type = typename detail::bind_layers<S, First::size, 0, First, Rest...>::type;
+  static constexpr std::size_t depth = 1 + sizeof...(Rest);  // layers, counting the Input
+  template <std::size_t K>
+  using layer_type = std::tuple_element_t<K, layers_type>;
+  static constexpr Index input_size = First::size;
+  static constexpr Index output_size = layer_type<depth - 1>::out_size;
+
+  // Layer K initialises from rng.engine(Stream::init, K) and drops out with Stream::dropout.
+  explicit Sequential(const Rng& rng) : layers_(make_layers(rng, std::make_index_sequence<depth>{})) {}
+
+  // Runs the network on a batch (input_size x batch); returns the last layer's output.
+  ConstMatrixView<S> forward(ConstMatrixRef<S> x, Mode mode = Mode::eval) {
+    std::get<0>(layers_).forward(x, mode);
+    forward_from<1>(mode);
+    return output();
+  }
+
+  // Given d(loss)/d(output) for the last forward batch, fills every parameter's gradient and,
+  // unless skipped, the input gradient.
+  void backward(ConstMatrixRef<S> output_gradient, InputGradient input = InputGradient::compute) {
+    const Index batch = std::get<0>(layers_).output().cols();
+    if (output_gradient.rows() != output_size || output_gradient.cols() != batch) {
+      throw InvalidArgument("uinfo::Sequential::backward: the output gradient is " +
+                            std::to_string(output_gradient.rows()) + " x " +
+                            std::to_string(output_gradient.cols()) + "; expected " +
+                            std::to_string(output_size) + " x " + std::to_string(batch) +
+                            " (outputs x batch of the last forward pass)");
+    }
+    has_input_gradient_ = input == InputGradient::compute;
+    backward_from<depth - 1>(contiguous(output_gradient));
+  }
+
+  // d(loss)/d(input) from the last backward pass, which must not have skipped it.
+  ConstMatrixView<S> input_gradient() const {
+    if (!has_input_gradient_) {
+      throw InvalidArgument(
+          "uinfo::Sequential::input_gradient: the last backward pass did not compute it "
+          "(call backward with InputGradient::compute)");
+    }
+    return gradients_[1].view();  // where layer 1 writes its input gradient (K % 2 == 1)
+  }
+
+  template <std::size_t K>
+  ConstMatrixView<S> output() const {
+    static_assert(detail::layer_index_check<K, depth>::ok);
+    return std::get<(K < depth ? K : 0)>(layers_).output();
+  }
+  ConstMatrixView<S> output() const { return output<depth - 1>(); }
+
+  template <std::size_t K>
+  auto& layer() {
+    static_assert(detail::layer_index_check<K, depth>::ok);
+    return std::get<(K < depth ? K : 0)>(layers_);
+  }
+  template <std::size_t K>
+  const auto& layer() const {
+    static_assert(detail::layer_index_check<K, depth>::ok);
+    return std::get<(K < depth ? K : 0)>(layers_);
+  }
+
+  // Calls f(Parameter<S>&) for every parameter block, from the input side.
+  template <class F>
+  void for_each_parameter(F&& f) {
+    std::apply([&](auto&... layers) { (visit_parameters(layers, f), ...); }, layers_);
+  }
+  template <class F>
+  void for_each_parameter(F&& f) const {
+    std::apply([&](const auto&... layers) { (visit_parameters(layers, f), ...); }, layers_);
+  }
+
+  Index parameter_count() const {
+    Index count = 0;
+    for_each_parameter([&](const Parameter<S>& p) { count += p.size(); });
+    return count;
+  }
+
+  // One line naming every layer with its sizes: what a saved file must match to be loaded.
+  static std::string architecture() {
+    std::string description = std::is_same_v<S, float> ? "float:" : "double:";
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((description += (K ? " " : "") + layer_type<K>::name()), ...);
+    }(std::make_index_sequence<depth>{});
+    return description;
+  }
+
+ private:
+  template <std::size_t... K>
+  static layers_type make_layers(const Rng& rng, std::index_sequence<K...>) {
+    return layers_type{layer_type<K>(rng, K)...};
+  }
+
+  template <class L, class F>
+  static void visit_parameters(L& layer, F& f) {
+    for (auto* parameter : layer.parameters()) f(*parameter);
+  }
+
+  template <std::size_t K>
+  void forward_from(Mode mode) {
+    if constexpr (K < depth) {
+      std::get<K>(layers_).forward(std::get<K - 1>(layers_).output(), mode);
+      forward_from<K + 1>(mode);
+    }
+  }
+
+  // Gradients travel back through two ping-pong buffers sized for the widest layer.
+  template <std::size_t K>
+  void backward_from(ConstMatrixView<S> dy) {
+    if constexpr (K > 0) {
+      auto& current = std::get<K>(layers_);
+      const auto x = std::get<K - 1>(layers_).output();
+      if (K == 1 && !has_input_gradient_) {
+        current.backward(x, dy, nullptr);
+        return;
+      }
+      MatrixView<S> dx = gradients_[K % 2].reshape(x.rows(), x.cols());
+      current.backward(x, dy, &dx);
+      backward_from<K - 1>(ConstMatrixView<S>(dx.data(), dx.rows(), dx.cols()));
+    }
+  }
+
+  // A view of the caller's gradient, copied only if its columns are not contiguous.
+  ConstMatrixView<S> contiguous(const ConstMatrixRef<S>& m) {
+    if (m.outerStride() == m.rows()) return {m.data(), m.rows(), m.cols()};
+    output_gradient_copy_.reshape(m.rows(), m.cols()) = m;
+    return std::as_const(output_gradient_copy_).view();
+  }
+
+  layers_type layers_;
+  std::array<Buffer<S>, 2> gradients_;
+  Buffer<S> output_gradient_copy_;
+  bool has_input_gradient_ = false;
+};
+
+}  // namespace uinfo

@@ -1,0 +1,74 @@
+// CSV output that survives interruption: every row is flushed as it is written, so a run that
+// fails (or is stopped) keeps every row it had produced.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "uinfo/core/error.hpp"
+#include "uinfo/train/callbacks.hpp"
+
+namespace uinfo {
+
+class CsvWriter {
+ public:
+  CsvWriter(const std::filesystem::path& path, std::vector<std::string> columns)
+      : out_(path), path_(path.string()), columns_(columns.size()) {
+    if (!out_) throw IoError("uinfo: cannot open '" + path_ + "' for writing");
+    write_fields(columns);
+  }
+
+  // One row; numbers are written with enough digits to read back the same double.
+  template <class... Fields>
+  void row(const Fields&... fields) {
+    if (sizeof...(Fields) != columns_) {
+      throw InvalidArgument("uinfo::CsvWriter: a row of " + std::to_string(sizeof...(Fields)) +
+                            " fields for " + std::to_string(columns_) + " columns in '" + path_ + "'");
+    }
+    std::vector<std::string> text;
+    (text.push_back(format(fields)), ...);
+    write_fields(text);
+  }
+
+ private:
+  template <class T>
+  static std::string format(const T& field) {
+    std::ostringstream s;
+    s.precision(17);
+    s << field;
+    return s.str();
+  }
+
+  void write_fields(const std::vector<std::string>& fields) {
+    for (std::size_t i = 0; i < fields.size(); ++i) out_ << (i ? "," : "") << fields[i];
+    out_ << '\n';
+    out_.flush();
+    if (!out_) throw IoError("uinfo: writing '" + path_ + "' failed");
+  }
+
+  std::ofstream out_;
+  std::string path_;
+  std::size_t columns_;
+};
+
+// A fit() callback writing one row per epoch: epoch, losses, accuracies, learning rate, seconds.
+class EpochCsv {
+ public:
+  explicit EpochCsv(const std::filesystem::path& path)
+      : csv_(path, {"epoch", "train_loss", "train_accuracy", "validation_loss",
+                    "validation_accuracy", "learning_rate", "seconds"}) {}
+
+  template <class Net>
+  void on_epoch_end(const EpochRecord& r, Net&) {
+    csv_.row(r.epoch, r.train_loss, r.train_accuracy, r.validation_loss, r.validation_accuracy,
+             r.learning_rate, r.seconds);
+  }
+
+ private:
+  CsvWriter csv_;
+};
+
+}  // namespace uinfo

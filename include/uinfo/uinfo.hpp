@@ -1,0 +1,47 @@
+// uinfo: usable information in the representations of small neural networks while they train.
+// Include this header for everything, or the headers of the parts you use.
+#pragma once
+
+#include "uinfo/version.hpp"
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
+#include "uinfo/core/error.hpp"
+#include "uinfo/core/parameter.hpp"
+#include "uinfo/core/rng.hpp"
+#include "uinfo/core/tensor.hpp"
+
+#include "uinfo/simd/elementwise.hpp"
+#include "uinfo/simd/update.hpp"
+
+#include "uinfo/layers/dense.hpp"
+#include "uinfo/layers/dropout.hpp"
+#include "uinfo/layers/identity.hpp"
+#include "uinfo/layers/init.hpp"
+#include "uinfo/layers/input.hpp"
+#include "uinfo/layers/leaky_relu.hpp"
+#include "uinfo/layers/relu.hpp"
+#include "uinfo/layers/sigmoid.hpp"
+#include "uinfo/layers/tanh.hpp"
+
+#include "uinfo/net/gradient_check.hpp"
+#include "uinfo/net/sequential.hpp"
+#include "uinfo/net/serialize.hpp"
+
+#include "uinfo/loss/mse.hpp"
+#include "uinfo/loss/softmax_cross_entropy.hpp"
+
+#include "uinfo/optim/adam.hpp"
+#include "uinfo/optim/common.hpp"
+#include "uinfo/optim/schedule.hpp"
+#include "uinfo/optim/sgd.hpp"
+
+#include "uinfo/data/dataset.hpp"
+#include "uinfo/data/synthetic.hpp"
+
+#include "uinfo/train/callbacks.hpp"
+#include "uinfo/train/csv.hpp"
+#include "uinfo/train/evaluate.hpp"
+#include "uinfo/train/fit.hpp"
+#include "uinfo/train/metrics.hpp"
+#include "uinfo/train/progress.hpp"

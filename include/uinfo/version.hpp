@@ -1,0 +1,6 @@
+#pragma once
+
+#define UINFO_VERSION_MAJOR 0
+#define UINFO_VERSION_MINOR 1
+#define UINFO_VERSION_PATCH 0
+#define UINFO_VERSION_STRING "0.1.0"
