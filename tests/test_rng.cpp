@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include "uinfo/core/rng.hpp"

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <tuple>
-#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -11,8 +10,13 @@
 
 namespace uinfo::simd {
 
-// For each i: op(w[i], g[i], states[i]...) with w and the states passed by reference to update
-// in place. op's call operator is a template, run on xsimd batches and then on the scalar tail.
+// For each i: op(w[i], g[i], states[i]...), with w and the states passed by reference to be
+// updated in place. op's call operator is a template, valid for scalars and xsimd batches.
+template <class S, class Op, class... States>
+void update_scalar(Index n, S* w, const S* g, Op op, States*... states) {
+  for (Index i = 0; i < n; ++i) op(w[i], g[i], states[i]...);
+}
+
 template <class S, class Op, class... States>
 void update(Index n, S* w, const S* g, Op op, States*... states) {
   Index i = 0;
@@ -26,7 +30,7 @@ void update(Index n, S* w, const S* g, Op op, States*... states) {
     std::apply([&](auto&... s) { (s.store_unaligned(states + i), ...); }, state);
   }
 #endif
-  for (; i < n; ++i) op(w[i], g[i], states[i]...);
+  update_scalar(n - i, w + i, g + i, op, (states + i)...);
 }
 
 }  // namespace uinfo::simd
