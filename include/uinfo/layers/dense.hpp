@@ -25,9 +25,8 @@ class DenseLayer {
     initialize(weight_.value, WeightInit, engine);
   }
 
-  static std::string name() {
-    return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + "," + WeightInit.name() + ">";
-  }
+  // The initialisation is left out: it does not change what a saved network holds.
+  static std::string name() { return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + ">"; }
 
   void forward(ConstMatrixView<S> x, Mode) {
     auto y = output_.reshape(Out, x.cols());

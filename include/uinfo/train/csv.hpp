@@ -2,10 +2,11 @@
 // fails (or is stopped) keeps every row it had produced.
 #pragma once
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "uinfo/core/error.hpp"
@@ -21,7 +22,7 @@ class CsvWriter {
     write_fields(columns);
   }
 
-  // One row; numbers are written with enough digits to read back the same double.
+  // One row; numbers are written in the shortest form that reads back the same value.
   template <class... Fields>
   void row(const Fields&... fields) {
     if (sizeof...(Fields) != columns_) {
@@ -36,10 +37,14 @@ class CsvWriter {
  private:
   template <class T>
   static std::string format(const T& field) {
-    std::ostringstream s;
-    s.precision(17);
-    s << field;
-    return s.str();
+    if constexpr (std::is_same_v<T, bool>) {
+      return field ? "true" : "false";
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      char text[32];
+      return std::string(text, std::to_chars(text, text + sizeof text, field).ptr);
+    } else {
+      return std::string(field);
+    }
   }
 
   void write_fields(const std::vector<std::string>& fields) {

@@ -1,0 +1,85 @@
+// A flat-or-nested JSON object writer for run records (settings, versions, timings).
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "uinfo/core/error.hpp"
+
+namespace uinfo::json {
+
+class Object {
+ public:
+  template <class T>
+  Object& add(const std::string& key, const T& value) {
+    fields_.emplace_back(key, encode(value));
+    return *this;
+  }
+
+  std::string str(int indent = 0) const {
+    const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
+    std::string text = "{\n";
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+      text += pad + quote(fields_[i].first) + ": " + fields_[i].second +
+              (i + 1 < fields_.size() ? ",\n" : "\n");
+    }
+    return text + std::string(static_cast<std::size_t>(indent), ' ') + "}";
+  }
+
+  // Written beside the target and renamed over it, so readers never see half a file.
+  void write(const std::filesystem::path& path) const {
+    const auto partial = path.string() + ".partial";
+    {
+      std::ofstream out(partial);
+      out << str() << '\n';
+      if (!out) throw IoError("uinfo: cannot write '" + partial + "'");
+    }
+    std::filesystem::rename(partial, path);
+  }
+
+ private:
+  static std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (const char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+        out += escaped;
+      } else {
+        out += c;
+      }
+    }
+    return out + "\"";
+  }
+
+  template <class T>
+  static std::string encode(const T& value) {
+    if constexpr (std::is_same_v<T, Object>) {
+      return value.str(2);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return value ? "true" : "false";
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (!std::isfinite(value)) return "null";  // JSON has no NaN or infinity
+      }
+      char text[32];  // to_chars writes the shortest text that reads back the same number
+      return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+    } else {
+      return quote(std::string(value));
+    }
+  }
+
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+}  // namespace uinfo::json
