@@ -1,7 +1,6 @@
 // A flat-or-nested JSON object writer for run records (settings, versions, timings).
 #pragma once
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/format.hpp"
 
 namespace uinfo::json {
 
@@ -72,8 +72,7 @@ class Object {
       if constexpr (std::is_floating_point_v<T>) {
         if (!std::isfinite(value)) return "null";  // JSON has no NaN or infinity
       }
-      char text[32];  // to_chars writes the shortest text that reads back the same number
-      return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+      return shortest(value);
     } else {
       return quote(std::string(value));
     }

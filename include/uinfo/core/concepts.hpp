@@ -20,7 +20,9 @@ namespace uinfo {
 inline constexpr Index inferred = -1;
 
 template <class Spec>
-concept LayerSpec = requires { typename Spec::template layer<float, 1>; };
+concept LayerSpec = requires {
+  typename Spec::template layer<float, 1>;
+};
 
 // The input size a spec declares, or `inferred`.
 template <class Spec>
@@ -37,20 +39,18 @@ constexpr Index declared_input_size() {
 // respect to its output; it writes the parameter gradients and, when `input_gradient` is not
 // null, the gradient with respect to its input.
 template <class L>
-concept Layer =
-    Scalar<typename L::scalar_type> &&
+concept Layer = Scalar<typename L::scalar_type> &&
     std::constructible_from<L, const Rng&, std::size_t> &&  // (seed, layer index)
     requires(L& layer, const L& const_layer, ConstMatrixView<typename L::scalar_type> x,
              MatrixView<typename L::scalar_type>* input_gradient, Mode mode) {
-      { L::in_size } -> std::convertible_to<Index>;
-      { L::out_size } -> std::convertible_to<Index>;
-      { L::name() } -> std::convertible_to<std::string>;
-      layer.forward(x, mode);
-      { const_layer.output() } -> std::same_as<ConstMatrixView<typename L::scalar_type>>;
-      layer.backward(x, x, input_gradient);
-      { *layer.parameters().begin() } -> std::same_as<Parameter<typename L::scalar_type>*&>;
-      { *const_layer.parameters().begin() }
-          -> std::same_as<const Parameter<typename L::scalar_type>*&>;
-    };
+  { L::in_size } -> std::convertible_to<Index>;
+  { L::out_size } -> std::convertible_to<Index>;
+  { L::name() } -> std::convertible_to<std::string>;
+  layer.forward(x, mode);
+  { const_layer.output() } -> std::same_as<ConstMatrixView<typename L::scalar_type>>;
+  layer.backward(x, x, input_gradient);
+  { *layer.parameters().begin() } -> std::same_as<Parameter<typename L::scalar_type>*&>;
+  { *const_layer.parameters().begin() } -> std::same_as<const Parameter<typename L::scalar_type>*&>;
+};
 
 }  // namespace uinfo

@@ -49,9 +49,10 @@ void require_finite(const Eigen::DenseBase<Derived>& m, const std::string& what)
     for (Index row = 0; row < m.rows(); ++row) {
       const auto v = m(row, col);
       if (!std::isfinite(v)) {
-        throw NonFiniteValue("uinfo: " + what + " has " + (std::isnan(v) ? "a NaN" : "an infinity") +
-                             " at feature " + std::to_string(row) + " of sample " +
-                             std::to_string(col) + "; expected finite values");
+        throw NonFiniteValue("uinfo: " + what + " has " +
+                             (std::isnan(v) ? "a NaN" : "an infinity") + " at feature " +
+                             std::to_string(row) + " of sample " + std::to_string(col) +
+                             "; expected finite values");
       }
     }
   }

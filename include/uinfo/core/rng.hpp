@@ -21,7 +21,8 @@ namespace uinfo {
 enum class Stream : std::uint64_t { init = 1, shuffle = 2, dropout = 3, data = 4, user = 5 };
 
 namespace detail {
-__extension__ using uint128 = unsigned __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
+__extension__ using uint128 =
+    unsigned __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
 
 constexpr std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);

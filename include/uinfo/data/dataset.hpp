@@ -26,7 +26,8 @@ struct Dataset {
     require_shape(x, inputs, name);
     if (static_cast<Index>(labels.size()) != size()) {
       throw InvalidArgument("uinfo: " + name + " has " + std::to_string(size()) + " samples but " +
-                            std::to_string(labels.size()) + " labels; expected one label per sample");
+                            std::to_string(labels.size()) +
+                            " labels; expected one label per sample");
     }
     require_labels_in_range(labels, classes, name + " labels");
   }

@@ -31,7 +31,8 @@ Dataset<S> make_spiral(Index samples, int classes, double noise, Engine& engine)
   for (Index j = 0; j < samples; ++j) {
     const auto arm = static_cast<int>(engine.below(static_cast<std::uint64_t>(classes)));
     const double radius = engine.uniform();
-    const double angle = 4.0 * radius + 2.0 * std::numbers::pi * arm / classes + noise * engine.normal();
+    const double angle =
+        4.0 * radius + 2.0 * std::numbers::pi * arm / classes + noise * engine.normal();
     data.x(0, j) = static_cast<S>(radius * std::sin(angle));
     data.x(1, j) = static_cast<S>(radius * std::cos(angle));
     data.labels[static_cast<std::size_t>(j)] = arm;

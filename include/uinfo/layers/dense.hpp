@@ -26,7 +26,9 @@ class DenseLayer {
   }
 
   // The initialisation is left out: it does not change what a saved network holds.
-  static std::string name() { return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + ">"; }
+  static std::string name() {
+    return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + ">";
+  }
 
   void forward(ConstMatrixView<S> x, Mode) {
     auto y = output_.reshape(Out, x.cols());
@@ -58,7 +60,8 @@ class DenseLayer {
 template <Index Out, Index In = inferred, Init WeightInit = he_normal>
 struct Dense {
   static_assert(Out > 0, "uinfo::Dense<Out>: the output size Out must be positive");
-  static_assert(In == inferred || In > 0, "uinfo::Dense<Out, In>: the input size In must be positive");
+  static_assert(In == inferred || In > 0,
+                "uinfo::Dense<Out, In>: the input size In must be positive");
   static constexpr Index declared_input_size = In;
   template <class S, Index InputSize>
   using layer = DenseLayer<S, InputSize, Out, WeightInit>;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/simd/elementwise.hpp"
@@ -23,7 +24,7 @@ class DropoutLayer {
   DropoutLayer(const Rng& rng, std::size_t layer_index)
       : engine_(rng.engine(Stream::dropout, layer_index)) {}
 
-  static std::string name() { return "Dropout<" + std::to_string(N) + "," + std::to_string(Rate) + ">"; }
+  static std::string name() { return "Dropout<" + std::to_string(N) + "," + shortest(Rate) + ">"; }
 
   void forward(ConstMatrixView<S> x, Mode mode) {
     auto y = output_.reshape(N, x.cols());

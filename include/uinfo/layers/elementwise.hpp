@@ -1,12 +1,14 @@
-// The layer behind every activation function. An activation only states its function and its
-// derivative in terms of its output (`Fn::value`, `Fn::derivative_from_output`); this template
-// supplies the buffers and the vectorised forward and backward passes.
+// The layer behind every activation function. An activation only states its name, its function
+// and its derivative in terms of its output (`Fn::name`, `Fn::value`, `Fn::derivative_from_output`,
+// and `Fn::argument` if it has one); this template supplies the buffers and the vectorised
+// forward and backward passes.
 #pragma once
 
 #include <array>
 #include <string>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/simd/elementwise.hpp"
@@ -22,7 +24,12 @@ class ElementwiseLayer {
 
   ElementwiseLayer(const Rng&, std::size_t) {}
 
-  static std::string name() { return std::string(Fn::name) + "<" + std::to_string(N) + ">"; }
+  // E.g. "Tanh<64>"; an activation with an argument adds it: "LeakyRelu<64,0.1>".
+  static std::string name() {
+    std::string arguments = std::to_string(N);
+    if constexpr (requires { Fn::argument; }) arguments += "," + shortest(Fn::argument);
+    return std::string(Fn::name) + "<" + arguments + ">";
+  }
 
   void forward(ConstMatrixView<S> x, Mode) {
     auto y = output_.reshape(N, x.cols());

@@ -30,7 +30,8 @@ class InputLayer {
                             " rows; expected " + std::to_string(N) +
                             " features per sample (samples are columns)");
     }
-    if (x.cols() == 0) throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
+    if (x.cols() == 0)
+      throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
     require_finite(x, "input batch");
     output_.reshape(N, x.cols()) = x;
   }

@@ -10,6 +10,7 @@ struct LeakyRelu : Activation<LeakyRelu<Slope>> {
   // The derivative is read off the output's sign, which needs a positive slope.
   static_assert(Slope > 0 && Slope < 1, "uinfo::LeakyRelu<Slope>: Slope must lie in (0, 1)");
   static constexpr const char* name = "LeakyRelu";
+  static constexpr double argument = Slope;
   template <class T>
   static T value(T x) {
     return simd::select(x > T(0), x, T(Slope) * x);

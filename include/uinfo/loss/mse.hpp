@@ -20,6 +20,11 @@ struct MeanSquaredError {
   static S value_and_gradient(ConstMatrixRef<S> predictions, ConstMatrixRef<S> targets,
                               MatrixView<S> gradient) {
     check(predictions, targets);
+    if (gradient.rows() != predictions.rows() || gradient.cols() != predictions.cols()) {
+      throw InvalidArgument(
+          "uinfo::MeanSquaredError: the gradient output has the wrong shape; "
+          "expected that of the predictions");
+    }
     gradient = (predictions - targets) * (S(2) / static_cast<S>(predictions.size()));
     return (predictions - targets).squaredNorm() / static_cast<S>(predictions.size());
   }
@@ -28,8 +33,9 @@ struct MeanSquaredError {
   template <class S>
   static void check(const ConstMatrixRef<S>& predictions, const ConstMatrixRef<S>& targets) {
     if (predictions.rows() != targets.rows() || predictions.cols() != targets.cols()) {
-      throw InvalidArgument("uinfo::MeanSquaredError: targets are " + std::to_string(targets.rows()) +
-                            " x " + std::to_string(targets.cols()) + " but predictions are " +
+      throw InvalidArgument("uinfo::MeanSquaredError: targets are " +
+                            std::to_string(targets.rows()) + " x " +
+                            std::to_string(targets.cols()) + " but predictions are " +
                             std::to_string(predictions.rows()) + " x " +
                             std::to_string(predictions.cols()) + "; expected equal shapes");
     }

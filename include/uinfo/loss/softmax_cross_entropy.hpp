@@ -27,10 +27,10 @@ inline void require_labels_in_range(std::span<const Label> labels, Index classes
 }
 
 struct SoftmaxCrossEntropy {
-
   // log p(k | sample) for every class k (rows) and sample (columns).
   template <class S>
   static void log_probabilities(ConstMatrixRef<S> logits, MatrixView<S> out) {
+    require_output_shape(logits, out.rows(), out.cols(), "log_probabilities");
     for (Index j = 0; j < logits.cols(); ++j) {
       const auto z = logits.col(j).array();
       const S max = z.maxCoeff();
@@ -41,9 +41,16 @@ struct SoftmaxCrossEntropy {
 
   // -log p(label | sample) for each sample, in nats.
   template <class S>
-  static void per_sample_loss(ConstMatrixRef<S> logits, std::span<const Label> labels, std::span<S> out) {
+  static void per_sample_loss(ConstMatrixRef<S> logits, std::span<const Label> labels,
+                              std::span<S> out) {
     check(logits, labels);
-    for (Index j = 0; j < logits.cols(); ++j) out[j] = sample_loss(logits.col(j).array(), labels[j]);
+    if (static_cast<Index>(out.size()) != logits.cols()) {
+      throw InvalidArgument("uinfo::SoftmaxCrossEntropy::per_sample_loss: the output has " +
+                            std::to_string(out.size()) + " entries; expected one per sample (" +
+                            std::to_string(logits.cols()) + ")");
+    }
+    for (Index j = 0; j < logits.cols(); ++j)
+      out[j] = sample_loss(logits.col(j).array(), labels[j]);
   }
 
   // Mean loss over the batch in nats.
@@ -51,15 +58,18 @@ struct SoftmaxCrossEntropy {
   static S value(ConstMatrixRef<S> logits, std::span<const Label> labels) {
     check(logits, labels);
     double total = 0;
-    for (Index j = 0; j < logits.cols(); ++j) total += sample_loss(logits.col(j).array(), labels[j]);
+    for (Index j = 0; j < logits.cols(); ++j)
+      total += sample_loss(logits.col(j).array(), labels[j]);
     return static_cast<S>(total / static_cast<double>(logits.cols()));
   }
 
   // Mean loss over the batch in nats, and its gradient with respect to the logits:
   // (softmax - onehot) / batch.
   template <class S>
-  static S value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels, MatrixView<S> gradient) {
+  static S value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels,
+                              MatrixView<S> gradient) {
     check(logits, labels);
+    require_output_shape(logits, gradient.rows(), gradient.cols(), "value_and_gradient");
     const S inverse_batch = S(1) / static_cast<S>(logits.cols());
     double total = 0;
     for (Index j = 0; j < logits.cols(); ++j) {
@@ -76,6 +86,17 @@ struct SoftmaxCrossEntropy {
   }
 
  private:
+  template <class S>
+  static void require_output_shape(const ConstMatrixRef<S>& logits, Index rows, Index cols,
+                                   const char* function) {
+    if (rows != logits.rows() || cols != logits.cols()) {
+      throw InvalidArgument(std::string("uinfo::SoftmaxCrossEntropy::") + function +
+                            ": the output is " + std::to_string(rows) + " x " +
+                            std::to_string(cols) + "; expected " + std::to_string(logits.rows()) +
+                            " x " + std::to_string(logits.cols()) + " like the logits");
+    }
+  }
+
   template <class S>
   static void check(const ConstMatrixRef<S>& logits, std::span<const Label> labels) {
     if (static_cast<Index>(labels.size()) != logits.cols()) {

@@ -41,8 +41,8 @@ inline void record(GradientCheckReport& report, double analytic, double numeric,
       std::abs(analytic - numeric) / std::max({1.0, std::abs(analytic), std::abs(numeric)});
   if (++report.checked == 1 || error > report.max_error) {
     report.max_error = error;
-    report.worst = where + ": analytic " + std::to_string(analytic) + ", numeric " +
-                   std::to_string(numeric);
+    report.worst =
+        where + ": analytic " + std::to_string(analytic) + ", numeric " + std::to_string(numeric);
   }
   report.passed = report.max_error <= options.tolerance;
 }
@@ -82,8 +82,8 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
         parameters_of(probe)[b]->value.data()[i] += side ? -h : h;
         values[side] = objective(probe, x);
       }
-      detail::record(report, analytic_blocks[b]->gradient.data()[i], (values[0] - values[1]) / (2 * h),
-                     options,
+      detail::record(report, analytic_blocks[b]->gradient.data()[i],
+                     (values[0] - values[1]) / (2 * h), options,
                      "parameter block " + std::to_string(b) + " (" +
                          std::string(analytic_blocks[b]->name()) + ") entry " + std::to_string(i));
     }
@@ -106,19 +106,21 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
 // The gradient of a loss's value_and_gradient against central differences of its value.
 template <class Loss, class Targets>
 GradientCheckReport check_loss_gradients(const Loss& loss, const Matrix<double>& outputs,
-                                         const Targets& targets, GradientCheckOptions options = {}) {
+                                         const Targets& targets,
+                                         GradientCheckOptions options = {}) {
   Matrix<double> gradient(outputs.rows(), outputs.cols());
-  loss.template value_and_gradient<double>(outputs, targets,
-                                           MatrixView<double>(gradient.data(), gradient.rows(), gradient.cols()));
+  loss.template value_and_gradient<double>(
+      outputs, targets, MatrixView<double>(gradient.data(), gradient.rows(), gradient.cols()));
   GradientCheckReport report;
   for (Index i = 0; i < outputs.size(); ++i) {
     Matrix<double> plus = outputs, minus = outputs;
     plus.data()[i] += options.epsilon;
     minus.data()[i] -= options.epsilon;
-    const double numeric = (loss.template value<double>(plus, targets) -
-                            loss.template value<double>(minus, targets)) /
-                           (2 * options.epsilon);
-    detail::record(report, gradient.data()[i], numeric, options, "output entry " + std::to_string(i));
+    const double numeric =
+        (loss.template value<double>(plus, targets) - loss.template value<double>(minus, targets)) /
+        (2 * options.epsilon);
+    detail::record(report, gradient.data()[i], numeric, options,
+                   "output entry " + std::to_string(i));
   }
   return report;
 }

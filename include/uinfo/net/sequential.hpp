@@ -59,8 +59,9 @@ struct bind_layers {
 
 template <class S, Index InputSize, std::size_t K, class Spec, class... Rest>
 struct bind_layers<S, InputSize, K, Spec, Rest...> {
-  static_assert(LayerSpec<Spec>, "uinfo::Sequential: a template argument is not a layer spec "
-                                 "(it has no member template `layer<Scalar, InputSize>`)");
+  static_assert(LayerSpec<Spec>,
+                "uinfo::Sequential: a template argument is not a layer spec "
+                "(it has no member template `layer<Scalar, InputSize>`)");
   static_assert(layer_input_check<K, declared_input_size<Spec>(), InputSize>::ok);
   using layer = typename Spec::template layer<S, InputSize>;
   static_assert(Layer<layer>, "uinfo::Sequential: the bound layer does not satisfy uinfo::Layer");
@@ -87,7 +88,8 @@ class Sequential {
   static constexpr Index output_size = layer_type<depth - 1>::out_size;
 
   // Layer K initialises from rng.engine(Stream::init, K) and drops out with Stream::dropout.
-  explicit Sequential(const Rng& rng) : layers_(make_layers(rng, std::make_index_sequence<depth>{})) {}
+  explicit Sequential(const Rng& rng)
+      : layers_(make_layers(rng, std::make_index_sequence<depth>{})) {}
 
   // Runs the network on a batch (input_size x batch); returns the last layer's output.
   ConstMatrixView<S> forward(ConstMatrixRef<S> x, Mode mode = Mode::eval) {
@@ -157,10 +159,11 @@ class Sequential {
 
   // One line naming every layer with its sizes: what a saved file must match to be loaded.
   static std::string architecture() {
-    std::string description = std::is_same_v<S, float> ? "float:" : "double:";
+    std::string description = std::is_same_v<S, float> ? "float: " : "double: ";
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       ((description += (K ? " " : "") + layer_type<K>::name()), ...);
-    }(std::make_index_sequence<depth>{});
+    }
+    (std::make_index_sequence<depth>{});
     return description;
   }
 

@@ -34,7 +34,8 @@ class Writer {
   }
   template <class S>
   void matrix(const Matrix<S>& m) {
-    out_.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(sizeof(S) * m.size()));
+    out_.write(reinterpret_cast<const char*>(m.data()),
+               static_cast<std::streamsize>(sizeof(S) * m.size()));
   }
   void string(const std::string& s) {
     value<std::uint64_t>(s.size());
@@ -112,7 +113,13 @@ void save(const Net& net, const std::filesystem::path& path) {
     out.flush();
     if (!out) throw IoError("uinfo::save: writing '" + temporary.string() + "' failed");
   }
-  std::filesystem::rename(temporary, path);
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw IoError("uinfo::save: cannot replace '" + path.string() + "': " + error.message());
+  }
 }
 
 // Reads parameters and optimizer state saved from a network of exactly this architecture. On any
@@ -135,8 +142,8 @@ void load(Net& net, const std::filesystem::path& path) {
   }
   const std::string architecture = reader.string("architecture");
   if (architecture != Net::architecture()) {
-    reader.fail("it was written for the network\n  " + architecture +
-                "\nbut this network is\n  " + Net::architecture());
+    reader.fail("it was written for the network\n  " + architecture + "\nbut this network is\n  " +
+                Net::architecture());
   }
   Net loaded = net;  // fill a copy, so a truncated file changes nothing
   const auto blocks = reader.value<std::uint64_t>("block count");

@@ -44,7 +44,8 @@ class Adam : public ScheduleClock {
       if (v.size() != p.size()) v.setZero(p.value.rows(), p.value.cols());
       const auto t = static_cast<double>(++p.state.steps);
       const S step_size = static_cast<S>(lr / (1 - std::pow(options_.beta1, t)));
-      const S inverse_root_correction = static_cast<S>(1 / std::sqrt(1 - std::pow(options_.beta2, t)));
+      const S inverse_root_correction =
+          static_cast<S>(1 / std::sqrt(1 - std::pow(options_.beta2, t)));
       const S wd = p.weight_decay ? static_cast<S>(options_.weight_decay) : S(0);
       const S coupled = options_.decay == WeightDecay::coupled ? wd : S(0);
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1 - lr * wd) : S(1);

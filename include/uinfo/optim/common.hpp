@@ -26,7 +26,8 @@ void exempt_biases_from_weight_decay(Net& net) {
 template <class Net>
 double gradient_norm(const Net& net) {
   double sum = 0;
-  net.for_each_parameter([&](const auto& p) { sum += static_cast<double>(p.gradient.squaredNorm()); });
+  net.for_each_parameter(
+      [&](const auto& p) { sum += static_cast<double>(p.gradient.squaredNorm()); });
   return std::sqrt(sum);
 }
 

@@ -74,8 +74,8 @@ class Schedule {
   Schedule(double lr) : Schedule(Constant{lr}) {}  // NOLINT: a number is a constant schedule
   Schedule(const Piecewise& piecewise) : rate_(validated(piecewise)) {}  // NOLINT
   template <class F>
-    requires(std::is_invocable_r_v<double, F, double> && !std::same_as<F, Schedule>)
-  Schedule(F f) : rate_(std::move(f)) {  // NOLINT: schedules convert implicitly
+  requires(std::is_invocable_r_v<double, F, double> && !std::same_as<F, Schedule>) Schedule(F f)
+      : rate_(std::move(f)) {  // NOLINT: schedules convert implicitly
     detail::require_rate(rate_(0.0), "Schedule");
   }
 
@@ -105,7 +105,8 @@ struct Warmup {
   Schedule after;
   double start_factor = 0.1;
   double operator()(double epoch) const {
-    const double factor = epoch >= epochs ? 1.0 : start_factor + (1 - start_factor) * epoch / epochs;
+    const double factor =
+        epoch >= epochs ? 1.0 : start_factor + (1 - start_factor) * epoch / epochs;
     return factor * after(epoch);
   }
 };

@@ -42,9 +42,8 @@ class Sgd : public ScheduleClock {
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1) - lr * wd : S(1);
       ++p.state.steps;
       if (options_.momentum == 0) {
-        simd::update(p.size(), p.value.data(), p.gradient.data(), [=](auto& w, auto g) {
-          w = shrink * w - lr * (scale * g + coupled * w);
-        });
+        simd::update(p.size(), p.value.data(), p.gradient.data(),
+                     [=](auto& w, auto g) { w = shrink * w - lr * (scale * g + coupled * w); });
         return;
       }
       auto& velocity = p.state.moments[0];

@@ -19,23 +19,23 @@ namespace uinfo {
 enum class Control { proceed, stop };
 
 struct StepInfo {
-  int epoch;              // counting from 0
-  Index step;             // within the epoch, from 0
-  Index global_step;      // since training began, from 0
-  Index batch_size;       // this step's (the last batch of an epoch may be smaller)
-  double loss;            // this batch's mean loss, before the update
-  double learning_rate;   // used for this step
+  int epoch;             // counting from 0
+  Index step;            // within the epoch, from 0
+  Index global_step;     // since training began, from 0
+  Index batch_size;      // this step's (the last batch of an epoch may be smaller)
+  double loss;           // this batch's mean loss, before the update
+  double learning_rate;  // used for this step
 };
 
 struct EpochRecord {
   static constexpr double none = std::numeric_limits<double>::quiet_NaN();
-  int epoch;                          // counting from 0; the record is made at the epoch's end
-  double train_loss;                  // mean over the epoch's batches, weighted by batch size
-  double train_accuracy = none;       // from the training batches as they were seen
-  double validation_loss = none;      // when FitOptions::validation is set
+  int epoch;                      // counting from 0; the record is made at the epoch's end
+  double train_loss;              // mean over the epoch's batches, weighted by batch size
+  double train_accuracy = none;   // from the training batches as they were seen
+  double validation_loss = none;  // when FitOptions::validation is set
   double validation_accuracy = none;
-  double learning_rate;               // at the epoch's last step
-  double seconds;                     // wall time of the epoch, validation included
+  double learning_rate;  // at the epoch's last step
+  double seconds;        // wall time of the epoch, validation included
 };
 
 namespace detail {
@@ -54,7 +54,8 @@ bool notify(Callback& callback, Call call) {
 }
 }  // namespace detail
 
-// Adapters so a lambda can serve as a callback: fit(..., on_epoch_end([&](auto& record, auto& net) {...}))
+// Adapters so a lambda can serve as a callback: fit(..., on_epoch_end([&](auto& record, auto& net)
+// {...}))
 template <class F>
 struct OnEpochEnd {
   F f;

@@ -2,7 +2,6 @@
 // fails (or is stopped) keeps every row it had produced.
 #pragma once
 
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/train/callbacks.hpp"
 
 namespace uinfo {
@@ -27,7 +27,8 @@ class CsvWriter {
   void row(const Fields&... fields) {
     if (sizeof...(Fields) != columns_) {
       throw InvalidArgument("uinfo::CsvWriter: a row of " + std::to_string(sizeof...(Fields)) +
-                            " fields for " + std::to_string(columns_) + " columns in '" + path_ + "'");
+                            " fields for " + std::to_string(columns_) + " columns in '" + path_ +
+                            "'");
     }
     std::vector<std::string> text;
     (text.push_back(format(fields)), ...);
@@ -40,8 +41,7 @@ class CsvWriter {
     if constexpr (std::is_same_v<T, bool>) {
       return field ? "true" : "false";
     } else if constexpr (std::is_arithmetic_v<T>) {
-      char text[32];
-      return std::string(text, std::to_chars(text, text + sizeof text, field).ptr);
+      return shortest(field);
     } else {
       return std::string(field);
     }

@@ -30,11 +30,12 @@ Evaluation evaluate(Net& net, const Loss& loss, const Data& data, Index batch_si
   for (Index first = 0; first < n; first += batch_size) {
     const Index size = std::min(batch_size, n - first);
     batch.gather(data, std::span<const Index>(indices).subspan(static_cast<std::size_t>(first),
-                                                                static_cast<std::size_t>(size)));
+                                                               static_cast<std::size_t>(size)));
     const auto output = net.forward(batch.x(), Mode::eval);
     loss_sum += static_cast<double>(loss.template value<S>(output, batch.targets())) *
                 static_cast<double>(size);
-    if constexpr (labelled<decltype(batch.targets())>) correct += count_correct<S>(output, batch.targets());
+    if constexpr (labelled<decltype(batch.targets())>)
+      correct += count_correct<S>(output, batch.targets());
   }
   const double accuracy = labelled<decltype(batch.targets())>
                               ? static_cast<double>(correct) / static_cast<double>(n)

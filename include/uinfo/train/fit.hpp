@@ -29,7 +29,7 @@ template <class Data>
 struct FitOptions {
   int epochs = 1;
   Index batch_size = 32;
-  Rng rng{0};                      // its shuffle stream orders the samples of each epoch
+  Rng rng{0};  // its shuffle stream orders the samples of each epoch
   bool shuffle = true;
   const Data* validation = nullptr;  // evaluated at the end of every epoch when set
 };
@@ -61,9 +61,11 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
   std::vector<EpochRecord> history;
   history.reserve(static_cast<std::size_t>(options.epochs));
 
-  bool stop = (detail::notify(callbacks, [&](auto& c) -> decltype(c.on_train_begin(net)) {
-                 return c.on_train_begin(net);
-               }) | ... | false);
+  bool stop = (detail::notify(callbacks,
+                              [&](auto& c) -> decltype(c.on_train_begin(net)) {
+                                return c.on_train_begin(net);
+                              }) |
+               ... | false);
   Index global_step = 0;
   for (int epoch = 0; epoch < options.epochs && !stop; ++epoch) {
     const auto start = Clock::now();
@@ -71,6 +73,7 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
     if (options.shuffle) shuffler.shuffle(std::span(order));
     double loss_sum = 0;
     Index correct = 0;
+    Index seen = 0;  // samples in this epoch's steps; fewer than n if a callback stopped early
     for (Index step = 0; step < steps_per_epoch && !stop; ++step, ++global_step) {
       const Index first = step * options.batch_size;
       const Index size = std::min(options.batch_size, n - first);
@@ -94,17 +97,20 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
       net.backward(std::as_const(output_gradient).view(), InputGradient::skip);
       optimizer.step(net);
       loss_sum += batch_loss * static_cast<double>(size);
+      seen += size;
       const StepInfo info{epoch, step, global_step, size, batch_loss, optimizer.learning_rate()};
-      stop = (detail::notify(callbacks, [&](auto& c) -> decltype(c.on_step_end(info, net)) {
-                return c.on_step_end(info, net);
-              }) | ... | stop);
+      stop = (detail::notify(callbacks,
+                             [&](auto& c) -> decltype(c.on_step_end(info, net)) {
+                               return c.on_step_end(info, net);
+                             }) |
+              ... | stop);
     }
     EpochRecord record{.epoch = epoch,
-                       .train_loss = loss_sum / static_cast<double>(n),
+                       .train_loss = loss_sum / static_cast<double>(seen),
                        .learning_rate = optimizer.learning_rate(),
                        .seconds = 0};
     if constexpr (labelled<decltype(batch.targets())>) {
-      record.train_accuracy = static_cast<double>(correct) / static_cast<double>(n);
+      record.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     }
     if (options.validation) {
       const Evaluation validation = evaluate(net, loss, *options.validation, options.batch_size);
@@ -113,9 +119,11 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
     }
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     history.push_back(record);
-    stop = (detail::notify(callbacks, [&](auto& c) -> decltype(c.on_epoch_end(record, net)) {
-              return c.on_epoch_end(record, net);
-            }) | ... | stop);
+    stop = (detail::notify(callbacks,
+                           [&](auto& c) -> decltype(c.on_epoch_end(record, net)) {
+                             return c.on_epoch_end(record, net);
+                           }) |
+            ... | stop);
   }
   return history;
 }
