@@ -1,1 +1,355 @@
-// Filled in by the tests of this area.
+// Heap allocations during training, counted by replacing the global allocation functions.
+//
+// Counting operator new alone would miss most of what matters: Eigen allocates matrix storage
+// and its GEMM workspace with std::malloc (Eigen::internal::aligned_malloc), never with new. So
+// on glibc the C allocation functions are replaced too (forwarding to glibc's __libc_*
+// entry points); operator new forwards to the same entry points, so nothing is counted twice.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "uinfo/uinfo.hpp"
+
+namespace {
+
+struct Counter {
+  std::atomic<std::int64_t> calls{0};
+  std::atomic<std::int64_t> bytes{0};
+  void note(std::size_t n) {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    bytes.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  }
+};
+Counter new_counter;     // operator new and new[], every variant
+Counter malloc_counter;  // malloc, calloc, realloc and the aligned C functions
+
+struct Counts {
+  std::int64_t calls;
+  std::int64_t bytes;
+  Counts operator-(const Counts& o) const { return {calls - o.calls, bytes - o.bytes}; }
+  bool operator==(const Counts&) const = default;
+};
+
+Counts counts_now() {
+  return {new_counter.calls.load() + malloc_counter.calls.load(),
+          new_counter.bytes.load() + malloc_counter.bytes.load()};
+}
+
+// Keeps the compiler from removing an allocation whose result is otherwise unused.
+void* volatile sink = nullptr;
+
+}  // namespace
+
+#if defined(__GLIBC__)
+#define UINFO_COUNT_MALLOC 1
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+
+void* malloc(std::size_t n) noexcept {
+  malloc_counter.note(n);
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t count, std::size_t n) noexcept {
+  malloc_counter.note(count * n);
+  return __libc_calloc(count, n);
+}
+void* realloc(void* p, std::size_t n) noexcept {
+  malloc_counter.note(n);
+  return __libc_realloc(p, n);
+}
+void* memalign(std::size_t alignment, std::size_t n) noexcept {
+  malloc_counter.note(n);
+  return __libc_memalign(alignment, n);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t n) noexcept {
+  malloc_counter.note(n);
+  return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) noexcept {
+  malloc_counter.note(n);
+  void* p = __libc_memalign(alignment, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void free(void* p) noexcept {
+  __libc_free(p);
+}
+}
+namespace {
+void* raw_allocate(std::size_t n) {
+  return __libc_malloc(n ? n : 1);
+}
+void* raw_allocate(std::size_t n, std::align_val_t a) {
+  return __libc_memalign(static_cast<std::size_t>(a), n ? n : 1);
+}
+void raw_free(void* p) {
+  __libc_free(p);
+}
+}  // namespace
+#else
+#define UINFO_COUNT_MALLOC 0
+namespace {
+void* raw_allocate(std::size_t n) {
+  return std::malloc(n ? n : 1);
+}
+void* raw_allocate(std::size_t n, std::align_val_t a) {
+  const auto alignment = static_cast<std::size_t>(a);
+  return std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment);
+}
+void raw_free(void* p) {
+  std::free(p);
+}
+}  // namespace
+#endif
+
+void* operator new(std::size_t n) {
+  new_counter.note(n);
+  if (void* p = raw_allocate(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  return operator new(n);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  new_counter.note(n);
+  return raw_allocate(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
+  return operator new(n, tag);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  new_counter.note(n);
+  if (void* p = raw_allocate(n, a)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return operator new(n, a);
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  new_counter.note(n);
+  return raw_allocate(n, a);
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& tag) noexcept {
+  return operator new(n, a, tag);
+}
+void operator delete(void* p) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p) noexcept {
+  raw_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  raw_free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  raw_free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  raw_free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  raw_free(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  raw_free(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  raw_free(p);
+}
+
+using namespace uinfo;
+
+namespace {
+
+using SmallNet = Sequential<float, Input<20>, Dense<32>, Relu, Dropout<0.2>, Dense<10>>;
+using Mlp = Sequential<float, Input<784>, Dense<256>, Relu, Dense<128>, Relu, Dense<10>>;
+
+Dataset<float> random_data(Index features, Index samples) {
+  Engine engine = Rng{17}.engine(Stream::data);
+  Dataset<float> data{Matrix<float>(features, samples),
+                      std::vector<Label>(static_cast<std::size_t>(samples))};
+  for (Index i = 0; i < data.x.size(); ++i) data.x.data()[i] = engine.normal<float>();
+  for (auto& label : data.labels) label = static_cast<Label>(engine.below(10));
+  return data;
+}
+
+struct StepAllocations {
+  Index global_step;
+  Index batch_size;
+  Counts allocated;  // since the previous step's end: one whole step (and any epoch boundary)
+};
+
+// Trains 2 epochs of 600 samples and returns what each step from global step 1 on allocated.
+// 600 = 18 * 32 + 24 = 2 * 256 + 88: both batch sizes end each epoch with a smaller batch.
+// `extra` is another callback, run before the counter's snapshot (so within its step).
+template <class Net, class Optimizer, class Extra>
+std::vector<StepAllocations> allocations_per_step(Optimizer optimizer, Index batch_size,
+                                                  Extra extra) {
+  const Dataset<float> data = random_data(Net::input_size, 600);
+  Net net{Rng{1}};
+  struct Snapshot {
+    Index global_step, batch_size;
+    Counts at_end;
+  };
+  std::vector<Snapshot> snapshots;
+  snapshots.reserve(100);  // more than the steps, so recording allocates nothing
+  auto record = on_step_end([&](const StepInfo& info, Net&) {
+    snapshots.push_back({info.global_step, info.batch_size, counts_now()});
+  });
+  fit(net, optimizer, SoftmaxCrossEntropy{}, data, {.epochs = 2, .batch_size = batch_size}, extra,
+      record);
+  REQUIRE(snapshots.size() == static_cast<std::size_t>(2 * ((600 + batch_size - 1) / batch_size)));
+  std::vector<StepAllocations> steps;
+  for (std::size_t k = 1; k < snapshots.size(); ++k) {
+    steps.push_back({snapshots[k].global_step, snapshots[k].batch_size,
+                     snapshots[k].at_end - snapshots[k - 1].at_end});
+  }
+  return steps;
+}
+
+template <class Net, class Optimizer>
+std::vector<StepAllocations> allocations_per_step(Optimizer optimizer, Index batch_size) {
+  return allocations_per_step<Net>(std::move(optimizer), batch_size,
+                                   on_step_end([](auto&, auto&) {}));
+}
+
+// One check over all steps, naming the first step that allocated.
+void check_no_allocations(const std::vector<StepAllocations>& steps) {
+  std::int64_t total_calls = 0, total_bytes = 0;
+  const StepAllocations* first = nullptr;
+  for (const auto& s : steps) {
+    total_calls += s.allocated.calls;
+    total_bytes += s.allocated.bytes;
+    if (!first && s.allocated.calls != 0) first = &s;
+  }
+  INFO("over " << steps.size() << " steps: " << total_calls << " calls, " << total_bytes
+               << " bytes; the first at global step " << (first ? first->global_step : -1)
+               << " (batch " << (first ? first->batch_size : 0) << ")");
+  CHECK(total_calls == 0);
+}
+
+Sgd momentum_sgd() {
+  return Sgd({.lr = 0.01, .momentum = 0.9});
+}
+Adam adam() {
+  return Adam({.lr = 1e-3});
+}
+
+}  // namespace
+
+TEST_CASE("the counter sees every kind of allocation", "[allocation]") {
+  const auto allocated = [](auto allocate) {
+    const Counts before = counts_now();
+    allocate();
+    return (counts_now() - before).calls;
+  };
+  CHECK(allocated([] {
+          sink = new int(1);
+          delete static_cast<int*>(sink);
+        }) == 1);
+  CHECK(allocated([] {
+          sink = new int[3];
+          delete[] static_cast<int*>(sink);
+        }) == 1);
+  CHECK(allocated([] {
+          sink = new (std::nothrow) double(1);
+          delete static_cast<double*>(sink);
+        }) == 1);
+  CHECK(allocated([] {
+          struct alignas(128) Wide {
+            char c[128];
+          };
+          sink = new Wide;
+          delete static_cast<Wide*>(sink);
+        }) == 1);
+  CHECK(allocated([] {
+          std::vector<int> v(10);
+          sink = v.data();
+        }) == 1);
+#if UINFO_COUNT_MALLOC
+  CHECK(allocated([] {
+          sink = std::malloc(8);
+          std::free(sink);
+        }) == 1);
+  // Eigen's storage comes from malloc, not operator new.
+  const Counts before_new{new_counter.calls.load(), new_counter.bytes.load()};
+  CHECK(allocated([] {
+          Matrix<float> m(64, 64);
+          sink = m.data();
+        }) == 1);
+  CHECK(new_counter.calls.load() == before_new.calls);
+#endif
+}
+
+TEST_CASE("a callback that allocates is detected", "[allocation]") {
+  // The same small net and setup as below, where steps allocate nothing, plus one allocation
+  // per step in a callback.
+  auto allocating = on_step_end([](const StepInfo& info, SmallNet&) {
+    std::vector<float> scratch(static_cast<std::size_t>(info.batch_size));
+    sink = scratch.data();
+  });
+  const auto steps = allocations_per_step<SmallNet>(adam(), 32, allocating);
+  for (const auto& s : steps) {
+    INFO("global step " << s.global_step);
+    CHECK(s.allocated.calls == 1);
+    CHECK(s.allocated.bytes == static_cast<std::int64_t>(sizeof(float)) * s.batch_size);
+  }
+}
+
+TEST_CASE("after the first step, a training step of a small net allocates nothing",
+          "[allocation]") {
+  // Through epoch boundaries (no validation set) and the smaller last batch of each epoch.
+  SECTION("SGD with momentum, batch 32") {
+    check_no_allocations(allocations_per_step<SmallNet>(momentum_sgd(), 32));
+  }
+  SECTION("SGD with momentum, batch 256") {
+    check_no_allocations(allocations_per_step<SmallNet>(momentum_sgd(), 256));
+  }
+  SECTION("Adam, batch 32") {
+    check_no_allocations(allocations_per_step<SmallNet>(adam(), 32));
+  }
+  SECTION("Adam, batch 256") {
+    check_no_allocations(allocations_per_step<SmallNet>(adam(), 256));
+  }
+}
+
+// Eigen's GEMM mallocs a packing workspace on every call once it exceeds 128 KiB, as the
+// products with the 784-wide input layer do; uinfo::Product keeps that workspace between steps.
+TEST_CASE("784-256-128-10 MLP: after the first step, a training step allocates nothing",
+          "[allocation]") {
+  SECTION("SGD with momentum, batch 32") {
+    check_no_allocations(allocations_per_step<Mlp>(momentum_sgd(), 32));
+  }
+  SECTION("SGD with momentum, batch 256") {
+    check_no_allocations(allocations_per_step<Mlp>(momentum_sgd(), 256));
+  }
+  SECTION("Adam, batch 32") {
+    check_no_allocations(allocations_per_step<Mlp>(adam(), 32));
+  }
+  SECTION("Adam, batch 256") {
+    check_no_allocations(allocations_per_step<Mlp>(adam(), 256));
+  }
+}

@@ -1,1 +1,291 @@
-// Filled in by the tests of this area.
+// save() and load(): bitwise round trips, and every way a file can fail to load.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "uinfo/uinfo.hpp"
+
+using namespace uinfo;
+using Catch::Contains;
+
+namespace {
+
+using Net = Sequential<float, Input<2>, Dense<8>, Relu, Dense<2>>;
+using Wider = Sequential<float, Input<2>, Dense<9>, Relu, Dense<2>>;
+using DoubleNet = Sequential<double, Input<2>, Dense<8>, Relu, Dense<2>>;
+using Loss = SoftmaxCrossEntropy;
+
+// Bitwise equality that is also safe for matrices of different shapes (Eigen's == is not).
+template <class S>
+bool same(const Matrix<S>& a, const Matrix<S>& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && a == b;
+}
+
+// Everything save() writes: each block's values, optimizer moments and step count.
+template <class S>
+struct Snapshot {
+  std::vector<Matrix<S>> values;
+  std::vector<std::array<Matrix<S>, 2>> moments;
+  std::vector<std::int64_t> steps;
+
+  bool operator==(const Snapshot& other) const {
+    if (steps != other.steps || values.size() != other.values.size()) return false;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!same(values[i], other.values[i]) || !same(moments[i][0], other.moments[i][0]) ||
+          !same(moments[i][1], other.moments[i][1])) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+template <class Network>
+auto snapshot(const Network& net) {
+  Snapshot<typename Network::scalar_type> s;
+  net.for_each_parameter([&](const auto& p) {
+    s.values.push_back(p.value);
+    s.moments.push_back(p.state.moments);
+    s.steps.push_back(p.state.steps);
+  });
+  return s;
+}
+
+const Dataset<float>& xor_data() {
+  static const Dataset<float> data = [] {
+    Engine engine = Rng{21}.engine(Stream::data);
+    return make_xor<float>(100, 0.3, engine);
+  }();
+  return data;
+}
+
+template <class Optimizer>
+void train(Net& net, Optimizer& optimizer, std::uint64_t shuffle_seed) {
+  fit(net, optimizer, Loss{}, xor_data(),
+      {.epochs = 2, .batch_size = 16, .rng = Rng{shuffle_seed}});
+}
+
+// A network with Adam state: both moments and a step count in every block.
+Net trained_net() {
+  Net net{Rng{1}};
+  Adam adam({.lr = 0.01});
+  train(net, adam, 1);
+  return net;
+}
+
+struct ScratchDir {
+  std::filesystem::path path;
+  explicit ScratchDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+std::vector<char> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::filesystem::path& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+template <class T>
+void poke(std::vector<char>& bytes, std::size_t offset, T value) {
+  std::memcpy(bytes.data() + offset, &value, sizeof value);
+}
+
+// Offsets in the file format (see serialize.hpp): magic, version, architecture, block count.
+constexpr std::size_t version_offset = 8;
+std::size_t block_count_offset() {
+  return 8 + 4 + 8 + Net::architecture().size();
+}
+
+}  // namespace
+
+TEST_CASE("save and load restore values and optimizer state bitwise", "[serialize]") {
+  ScratchDir dir("uinfo_test_serialize_roundtrip");
+  const auto path = dir.path / "net.uinfo";
+
+  SECTION("Adam state") {
+    const Net original = trained_net();
+    save(original, path);
+    CHECK_FALSE(std::filesystem::exists(path.string() + ".partial"));
+    Net restored{Rng{99}};  // other initial weights, no optimizer state
+    REQUIRE(snapshot(restored) != snapshot(original));
+    load(restored, path);
+    const auto s = snapshot(restored);
+    CHECK(s == snapshot(original));
+    CHECK(s.steps == std::vector<std::int64_t>(4, 14));  // 2 epochs of ceil(100 / 16) = 7 steps
+    CHECK(s.moments[0][1].size() == 16);                 // Adam's second moment, 8 x 2
+  }
+  SECTION("loading a file without moments clears the network's moments") {
+    Net plain{Rng{2}};
+    Sgd sgd({.lr = 0.1});  // no momentum: no moments
+    train(plain, sgd, 1);
+    save(plain, path);
+    Net with_moments = trained_net();
+    load(with_moments, path);
+    CHECK(snapshot(with_moments) == snapshot(plain));
+    with_moments.for_each_parameter([](const Parameter<float>& p) {
+      CHECK(p.state.moments[0].size() == 0);
+      CHECK(p.state.moments[1].size() == 0);
+    });
+  }
+  SECTION("saving again replaces the file") {
+    save(Net{Rng{5}}, path);
+    const Net original = trained_net();
+    save(original, path);
+    Net restored{Rng{6}};
+    load(restored, path);
+    CHECK(snapshot(restored) == snapshot(original));
+  }
+  SECTION("double networks") {
+    DoubleNet original{Rng{3}};
+    original.layer<1>().weight().state.steps = 7;
+    original.layer<1>().weight().state.moments[0] = Matrix<double>::Constant(8, 2, 1.0 / 3);
+    save(original, path);
+    DoubleNet restored{Rng{4}};
+    load(restored, path);
+    CHECK(snapshot(restored) == snapshot(original));
+  }
+}
+
+TEST_CASE("continuing training after save and load equals continuing without", "[serialize]") {
+  ScratchDir dir("uinfo_test_serialize_continue");
+  const auto path = dir.path / "net.uinfo";
+  const auto check_continuation = [&](auto make_optimizer) {
+    Net uninterrupted{Rng{1}};
+    auto optimizer = make_optimizer();
+    train(uninterrupted, optimizer, 1);
+    save(uninterrupted, path);
+    train(uninterrupted, optimizer, 2);
+
+    Net resumed{Rng{42}};
+    load(resumed, path);
+    auto fresh_optimizer = make_optimizer();  // the state lives in the network, not here
+    train(resumed, fresh_optimizer, 2);
+    CHECK(snapshot(resumed) == snapshot(uninterrupted));
+  };
+  SECTION("Adam") {
+    check_continuation([] { return Adam({.lr = 0.01}); });
+  }
+  SECTION("SGD with Nesterov momentum") {
+    check_continuation([] { return Sgd({.lr = 0.05, .momentum = 0.9, .nesterov = true}); });
+  }
+}
+
+TEST_CASE("load refuses files that do not hold this network", "[serialize]") {
+  ScratchDir dir("uinfo_test_serialize_refuse");
+  const auto path = dir.path / "net.uinfo";
+  const Net original = trained_net();
+  save(original, path);
+  const std::vector<char> bytes = read_bytes(path);
+  Net target{Rng{7}};
+  const auto before = snapshot(target);
+
+  SECTION("another architecture, naming both") {
+    Wider wider{Rng{1}};
+    CHECK_THROWS_AS(load(wider, path), IoError);
+    CHECK_THROWS_WITH(load(wider, path),
+                      Contains(Net::architecture()) && Contains(Wider::architecture()));
+    DoubleNet double_net{Rng{1}};
+    CHECK_THROWS_WITH(load(double_net, path),
+                      Contains(Net::architecture()) && Contains(DoubleNet::architecture()));
+    // The names differ where the networks do.
+    CHECK(Net::architecture() != Wider::architecture());
+    CHECK(Net::architecture() != DoubleNet::architecture());
+  }
+  SECTION("bad magic") {
+    std::vector<char> bad = bytes;
+    bad[0] = 'X';
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(load(target, path), IoError);
+    CHECK_THROWS_WITH(load(target, path), Contains("bad magic"));
+    write_bytes(path, std::vector<char>(100, 'a'));
+    CHECK_THROWS_WITH(load(target, path), Contains("bad magic"));
+  }
+  SECTION("an unsupported format version") {
+    std::vector<char> bad = bytes;
+    poke<std::uint32_t>(bad, version_offset, network_file_version + 1);
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(load(target, path), IoError);
+    CHECK_THROWS_WITH(load(target, path),
+                      Contains("format version " + std::to_string(network_file_version + 1) +
+                               " is not supported"));
+  }
+  SECTION("a wrong block count") {
+    std::vector<char> bad = bytes;
+    poke<std::uint64_t>(bad, block_count_offset(), 3);
+    write_bytes(path, bad);
+    CHECK_THROWS_WITH(load(target, path), Contains("fewer parameter blocks"));
+    poke<std::uint64_t>(bad, block_count_offset(), 5);
+    write_bytes(path, bad);
+    CHECK_THROWS_WITH(load(target, path), Contains("more parameter blocks"));
+  }
+  SECTION("a truncated file, cut anywhere after the magic") {
+    // A block: rows, cols, steps (8 bytes each), moment count (1), values, then two moments.
+    const std::size_t first_block = block_count_offset() + 8;
+    const std::size_t first_values = first_block + 25;  // 16 floats of the 8 x 2 weight
+    const std::size_t cuts[] = {
+        version_offset + 2,          // in the version
+        version_offset + 4 + 3,      // in the architecture's length
+        version_offset + 12 + 10,    // in the architecture
+        block_count_offset() + 4,    // in the block count
+        first_block + 12,            // in the first block's shape
+        first_values + 30,           // in its values
+        first_values + 64 + 64 + 7,  // in its second moment
+        bytes.size() / 2,            // halfway
+        bytes.size() - 1,            // all but the last byte
+    };
+    for (const std::size_t cut : cuts) {
+      INFO("cut at " << cut << " of " << bytes.size() << " bytes");
+      write_bytes(path, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
+      CHECK_THROWS_AS(load(target, path), IoError);
+      CHECK_THROWS_WITH(load(target, path), Contains("truncated"));
+    }
+    // A file shorter than the magic is reported as not being a network file.
+    write_bytes(path, std::vector<char>(bytes.begin(), bytes.begin() + 5));
+    CHECK_THROWS_AS(load(target, path), IoError);
+  }
+  SECTION("a missing file") {
+    CHECK_THROWS_AS(load(target, dir.path / "missing.uinfo"), IoError);
+    CHECK_THROWS_WITH(load(target, dir.path / "missing.uinfo"),
+                      Contains("cannot open") && Contains("missing.uinfo"));
+  }
+  // On any error the network is left unchanged.
+  CHECK(snapshot(target) == before);
+}
+
+TEST_CASE("save reports paths it cannot write as IoError", "[serialize]") {
+  ScratchDir dir("uinfo_test_serialize_unwritable");
+  const Net net{Rng{1}};
+  SECTION("a directory that does not exist") {
+    const auto path = dir.path / "no_such_directory" / "net.uinfo";
+    CHECK_THROWS_AS(save(net, path), IoError);
+    CHECK_THROWS_WITH(save(net, path), Contains("cannot open") && Contains("no_such_directory"));
+  }
+  SECTION("a path that is a directory") {
+    const auto path = dir.path / "occupied";
+    std::filesystem::create_directories(path / "inside");
+    CHECK_THROWS_AS(save(net, path), IoError);
+    CHECK_THROWS_WITH(save(net, path), Contains("occupied"));
+    CHECK_FALSE(std::filesystem::exists(path.string() + ".partial"));  // cleaned up
+    CHECK(std::filesystem::is_directory(path / "inside"));             // left alone
+  }
+}

@@ -44,7 +44,9 @@ class IoError : public Error {
 // `what` names the matrix in the message, e.g. "input batch" or "training data".
 template <class Derived>
 void require_finite(const Eigen::DenseBase<Derived>& m, const std::string& what) {
-  if (m.allFinite()) return;  // vectorised fast path; the scan below runs only to build the message
+  // x * 0 is 0 for finite x and NaN otherwise, and a sum vectorises well: the fast path. The scan
+  // below runs only to build the message.
+  if (std::isfinite((m.derived().array() * 0).sum())) return;
   for (Index col = 0; col < m.cols(); ++col) {
     for (Index row = 0; row < m.rows(); ++row) {
       const auto v = m(row, col);

@@ -8,6 +8,7 @@
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/parameter.hpp"
+#include "uinfo/core/product.hpp"
 #include "uinfo/layers/init.hpp"
 
 namespace uinfo {
@@ -32,14 +33,17 @@ class DenseLayer {
 
   void forward(ConstMatrixView<S> x, Mode) {
     auto y = output_.reshape(Out, x.cols());
-    y.noalias() = weight_.value * x;
-    y.colwise() += bias_.value.col(0);
+    y.colwise() = bias_.value.col(0);
+    forward_product_.template accumulate<Op::plain, Op::plain>(y, view(weight_.value), x);
   }
 
   void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx) {
-    weight_.gradient.noalias() = dy * x.transpose();
+    weight_gradient_product_.template assign<Op::plain, Op::transposed>(
+        MatrixView<S>(weight_.gradient.data(), Out, In), dy, x);
     bias_.gradient.noalias() = dy.rowwise().sum();
-    if (dx) dx->noalias() = weight_.value.transpose() * dy;
+    if (dx)
+      input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, view(weight_.value),
+                                                                         dy);
   }
 
   ConstMatrixView<S> output() const { return output_.view(); }
@@ -52,9 +56,12 @@ class DenseLayer {
   const Parameter<S>& bias() const { return bias_; }
 
  private:
+  static ConstMatrixView<S> view(const Matrix<S>& m) { return {m.data(), m.rows(), m.cols()}; }
+
   Parameter<S> weight_;  // Out x In
   Parameter<S> bias_;    // Out x 1
   Buffer<S> output_;
+  Product<S> forward_product_, weight_gradient_product_, input_gradient_product_;
 };
 
 template <Index Out, Index In = inferred, Init WeightInit = he_normal>

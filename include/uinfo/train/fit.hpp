@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/denormals.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/net/sequential.hpp"
@@ -32,6 +33,7 @@ struct FitOptions {
   Rng rng{0};  // its shuffle stream orders the samples of each epoch
   bool shuffle = true;
   const Data* validation = nullptr;  // evaluated at the end of every epoch when set
+  bool flush_denormals = true;       // treat subnormal floats as zero while training (fast)
 };
 
 template <class Net, class Optimizer, class Loss, class Data, class... Callbacks>
@@ -52,6 +54,7 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
     options.validation->validate(Net::input_size, Net::output_size, "the validation set");
   }
 
+  const FlushDenormals flush(options.flush_denormals);
   const Index n = train.size();
   const Index steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
   std::vector<Index> order(static_cast<std::size_t>(n));

@@ -1,0 +1,116 @@
+// Layer kernels: a Dense layer's forward and backward pass at several sizes and batch sizes, and
+// every activation's forward and backward pass, vectorised (simd::map / zip) against scalar
+// (map_scalar / zip_scalar).
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <type_traits>
+
+#include "bench_util.hpp"
+#include "uinfo/layers/dense.hpp"
+#include "uinfo/layers/leaky_relu.hpp"
+#include "uinfo/layers/relu.hpp"
+#include "uinfo/layers/sigmoid.hpp"
+#include "uinfo/layers/tanh.hpp"
+
+namespace uinfo::bench {
+namespace {
+
+// Forward, then backward with the input gradient; range(0) is the batch size. Items: samples.
+template <Index In, Index Out>
+void BM_DenseForwardBackward(benchmark::State& state) {
+  const Index batch = state.range(0);
+  typename Dense<Out>::template layer<float, In> layer(Rng{1}, 1);
+  const Matrix<float> x = random_matrix(In, batch, 2);
+  const Matrix<float> dy = random_matrix(Out, batch, 3);
+  Matrix<float> dx(In, batch);
+  MatrixView<float> dx_view(dx.data(), In, batch);
+  for (auto _ : state) {
+    layer.forward(ConstMatrixView<float>(x.data(), In, batch), Mode::train);
+    layer.backward(ConstMatrixView<float>(x.data(), In, batch),
+                   ConstMatrixView<float>(dy.data(), Out, batch), &dx_view);
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::ClobberMemory();
+  }
+  // Three products of Out x In x batch multiply-adds: W x, dy x^T, W^T dy.
+  set_rates(state, static_cast<double>(batch), 6.0 * In * Out * static_cast<double>(batch));
+}
+BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 4, 64)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
+BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 64, 64)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
+BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 784, 256)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
+
+// How an elementwise op runs: xsimd batches (what the layers use) or one element at a time.
+struct Vectorised {
+  static constexpr const char* name = "xsimd";
+  template <class Op>
+  static void map(const float* in, float* out, Index n, Op op) {
+    simd::map(in, out, n, op);
+  }
+  template <class Op>
+  static void zip(const float* a, const float* b, float* out, Index n, Op op) {
+    simd::zip(a, b, out, n, op);
+  }
+};
+struct ScalarLoop {
+  static constexpr const char* name = "scalar";
+  template <class Op>
+  static void map(const float* in, float* out, Index n, Op op) {
+    simd::map_scalar(in, out, n, op);
+  }
+  template <class Op>
+  static void zip(const float* a, const float* b, float* out, Index n, Op op) {
+    simd::zip_scalar(a, b, out, n, op);
+  }
+};
+
+enum class Pass { forward, backward };
+
+// The ops ElementwiseLayer applies: y = f(x) forward, dx = dy * f'(y) backward. range(0) is the
+// side of a square batch (elements = side^2). Items: elements; bytes: arrays read and written.
+template <class Fn, class Kernel, Pass P>
+void BM_Activation(benchmark::State& state) {
+  const Index n = state.range(0) * state.range(0);
+  const auto forward = [](auto v) { return Fn::value(v); };
+  const Matrix<float> x = random_matrix(n, 1, 4, 2.0);
+  Matrix<float> y(n, 1);
+  Kernel::map(x.data(), y.data(), n, forward);
+  const Matrix<float> dy = random_matrix(n, 1, 5);
+  Matrix<float> dx(n, 1);
+  for (auto _ : state) {
+    if constexpr (P == Pass::forward) {
+      Kernel::map(x.data(), y.data(), n, forward);
+    } else {
+      Kernel::zip(y.data(), dy.data(), dx.data(), n,
+                  [](auto out, auto grad) { return grad * Fn::derivative_from_output(out); });
+    }
+    benchmark::ClobberMemory();
+  }
+  const double arrays = P == Pass::forward ? 2 : 3;
+  set_rates(state, static_cast<double>(n));
+  state.SetBytesProcessed(
+      state.iterations() *
+      static_cast<std::int64_t>(arrays * static_cast<double>(n) * sizeof(float)));
+}
+
+// Registers BM_Activation/<Fn>/<pass>/<kernel>/256 for both passes and both kernels.
+template <class Fn>
+bool register_activation() {
+  const auto add = []<class Kernel, Pass P>(Kernel, std::integral_constant<Pass, P>) {
+    const std::string name = std::string("BM_Activation/") + Fn::name +
+                             (P == Pass::forward ? "/forward/" : "/backward/") + Kernel::name;
+    benchmark::RegisterBenchmark(name.c_str(), BM_Activation<Fn, Kernel, P>)->Arg(256);
+  };
+  add(Vectorised{}, std::integral_constant<Pass, Pass::forward>{});
+  add(ScalarLoop{}, std::integral_constant<Pass, Pass::forward>{});
+  add(Vectorised{}, std::integral_constant<Pass, Pass::backward>{});
+  add(ScalarLoop{}, std::integral_constant<Pass, Pass::backward>{});
+  return true;
+}
+const bool activations_registered = register_activation<Relu>() &&
+                                    register_activation<LeakyRelu<>>() &&
+                                    register_activation<Tanh>() && register_activation<Sigmoid>();
+
+}  // namespace
+}  // namespace uinfo::bench
+
+BENCHMARK_MAIN();
