@@ -76,7 +76,8 @@ if [[ -n ${OPENBLAS_CORETYPE:-} ]]; then peer_env+=(OPENBLAS_CORETYPE="$OPENBLAS
 read -ra batches <<<"$BATCHES"
 batch_alternatives=$(IFS='|'; echo "${batches[*]}")
 # mlp_tiny_train (16-16-16-10, batch 1: per-step overhead) runs whenever batch 1 does.
-# uinfo's mlp_train_ftz rows (subnormals flushed to zero) show what the subnormals cost; no peer.
+# uinfo's mlp_train_ftz rows (subnormals flushed to zero, fit()'s default) are compared with the
+# same (unflushed) peer rows.
 batch_regex="^BM_MlpTrainStep/(mlp_train/batch:(${batch_alternatives})|mlp_tiny_train/batch:1)/"
 run_uinfo() {  # Google Benchmark CSV -> `uinfo CASE 1 BATCH items_per_second`
   env "${one_thread[@]}" "$BUILD/benchmarks/uinfo_bench_mlp" --benchmark_filter="$batch_regex" \
@@ -127,8 +128,10 @@ awk -v mflop="$MFLOP_PER_SAMPLE" '
     for (i = 1; i <= n; ++i) {
       split(order[i], c, SUBSEP)
       mine = m["uinfo" SUBSEP order[i]]
+      base = c[1]
+      sub(/_ftz$/, "", base)  # flushed or not, uinfo is compared with the same peer run
       for (p = 1; p <= split("pytorch dlib", peers, " "); ++p) {
-        other = m[peers[p] SUBSEP order[i]]
+        other = m[peers[p] SUBSEP base SUBSEP c[2] SUBSEP c[3]]
         if (other == "") continue
         printf "%-14s %5d %7d %10.0f %-8s %10.0f %7.2f\n", c[1], c[3], c[2], mine, peers[p],
                other, mine / other
