@@ -60,7 +60,7 @@ class WrongBackwardLayer {
   using scalar_type = S;
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
-  WrongBackwardLayer(const Rng&, std::size_t) {}
+  WrongBackwardLayer(const Rng&, std::size_t, Index = N, Index = N) {}
   static std::string name() { return "WrongBackward"; }
   void forward(ConstMatrixView<S> x, Mode) { output_.reshape(N, x.cols()) = 2 * x; }
   void backward(ConstMatrixView<S>, ConstMatrixView<S> dy, MatrixView<S>* dx) {
@@ -321,19 +321,20 @@ TEST_CASE("layer names state the layer and its sizes", "[layers]") {
   using Net = Sequential<double, Input<3>, Dense<4>, Relu, Dense<5, 4, glorot_uniform>, Tanh,
                          Dense<5, inferred, scaled_normal(0.5)>, Sigmoid, Identity, Dropout<0.3>,
                          LeakyRelu<0.2>>;
-  CHECK(Net::layer_type<0>::name() == "Input<3>");
+  const Net net{Rng{1}};
+  CHECK(net.layer<0>().name() == "Input<3>");
   // Dense names give out and in sizes; the initialisation, which a saved network does not
   // depend on, is left out.
-  CHECK(Net::layer_type<1>::name() == "Dense<4,3>");
-  CHECK(Net::layer_type<2>::name() == "Relu<4>");
-  CHECK(Net::layer_type<3>::name() == "Dense<5,4>");
-  CHECK(Net::layer_type<4>::name() == "Tanh<5>");
-  CHECK(Net::layer_type<5>::name() == "Dense<5,5>");
-  CHECK(Net::layer_type<6>::name() == "Sigmoid<5>");
-  CHECK(Net::layer_type<7>::name() == "Identity<5>");
-  CHECK(Net::layer_type<8>::name() == "Dropout<5,0.3>");
-  CHECK(Net::layer_type<9>::name() == "LeakyRelu<5,0.2>");
-  CHECK(DenseLayer<float, 2, 3, lecun_uniform>::name() == "Dense<3,2>");
+  CHECK(net.layer<1>().name() == "Dense<4,3>");
+  CHECK(net.layer<2>().name() == "Relu<4>");
+  CHECK(net.layer<3>().name() == "Dense<5,4>");
+  CHECK(net.layer<4>().name() == "Tanh<5>");
+  CHECK(net.layer<5>().name() == "Dense<5,5>");
+  CHECK(net.layer<6>().name() == "Sigmoid<5>");
+  CHECK(net.layer<7>().name() == "Identity<5>");
+  CHECK(net.layer<8>().name() == "Dropout<5,0.3>");
+  CHECK(net.layer<9>().name() == "LeakyRelu<5,0.2>");
+  CHECK(DenseLayer<float, 2, 3, lecun_uniform>(Rng{1}, 1).name() == "Dense<3,2>");
   CHECK(glorot_uniform.name() == "glorot_uniform");
   CHECK(scaled_normal(0.5).name() == "scaled_normal(0.5)");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -18,6 +19,7 @@
 #include "uinfo/layers/tanh.hpp"
 #include "uinfo/net/gradient_check.hpp"
 #include "uinfo/net/sequential.hpp"
+#include "uinfo/net/serialize.hpp"
 
 using namespace uinfo;
 using Catch::Contains;
@@ -260,9 +262,9 @@ TEST_CASE("initial weights are fixed by the seed and by the layer's index", "[se
 }
 
 TEST_CASE("architecture() names the scalar type and every layer", "[sequential]") {
-  CHECK(Net::architecture() ==
+  CHECK(Net{Rng{1}}.architecture() ==
         "double: Input<5> Dense<7,5> Tanh<7> Dense<6,7> Relu<6> Dense<4,6> Sigmoid<4> Dense<3,4>");
-  CHECK(Sequential<float, Input<2>, Dropout<0.25>, Identity>::architecture() ==
+  CHECK(Sequential<float, Input<2>, Dropout<0.25>, Identity>{Rng{1}}.architecture() ==
         "float: Input<2> Dropout<2,0.25> Identity<2>");
 }
 
@@ -329,4 +331,52 @@ TEST_CASE("batches of different sizes can follow each other", "[sequential]") {
     fresh.backward(g);
     CHECK(parameter_gradients(net) == parameter_gradients(fresh));
   }
+}
+
+// Networks whose sizes come from data: Input<dynamic> and Dense<dynamic> take theirs from the
+// constructor, in order, and layers after them follow.
+TEST_CASE("dynamic sizes are given at construction and propagate", "[sequential][dynamic]") {
+  using Decoder = Sequential<double, Input<dynamic>, Dense<dynamic>, Tanh, Dense<3>>;
+  static_assert(Decoder::runtime_size_count == 2);
+  static_assert(Decoder::input_size == dynamic);
+  static_assert(Decoder::output_size == 3);
+  const Decoder decoder{Rng{4}, {5, 7}};
+  CHECK(decoder.layer_size(0) == 5);
+  CHECK(decoder.layer_size(1) == 7);
+  CHECK(decoder.layer_size(2) == 7);
+  CHECK(decoder.layer_size(3) == 3);
+  CHECK(decoder.architecture() == "double: Input<5> Dense<7,5> Tanh<7> Dense<3,7>");
+  CHECK(decoder.parameter_count() == 7 * 5 + 7 + 3 * 7 + 3);
+
+  const auto report = check_gradients(decoder);
+  INFO(report.worst);
+  CHECK(report.passed);
+
+  Decoder copy = decoder;
+  CHECK_THROWS_WITH(copy.forward(Matrix<double>::Ones(4, 2)),
+                    Contains("Input<5>") && Contains("4 rows") && Contains("expected 5"));
+}
+
+TEST_CASE("dynamic sizes that do not fit are refused at construction", "[sequential][dynamic]") {
+  using Decoder = Sequential<float, Input<dynamic>, Dense<dynamic>>;
+  CHECK_THROWS_WITH((Decoder{Rng{1}, {0, 3}}), Contains("layer 0") && Contains("positive"));
+  CHECK_THROWS_WITH((Decoder{Rng{1}, {4, -2}}), Contains("layer 1") && Contains("positive"));
+  // A declared input size after a dynamic one can only be checked at run time.
+  using Declared = Sequential<float, Input<dynamic>, Dense<3, 10>>;
+  CHECK_THROWS_WITH((Declared{Rng{1}, {4}}),
+                    Contains("layer 1 declares 10 inputs") && Contains("layer 0 has 4 outputs"));
+  CHECK_NOTHROW(Declared{Rng{1}, {10}});
+}
+
+TEST_CASE("a dynamic network's file records its run-time sizes", "[sequential][dynamic]") {
+  using Decoder = Sequential<float, Input<dynamic>, Dense<dynamic>>;
+  const auto path = std::filesystem::temp_directory_path() / "uinfo_dynamic_sizes_test.bin";
+  Decoder written{Rng{2}, {6, 4}};
+  save(written, path);
+  Decoder same{Rng{3}, {6, 4}};
+  load(same, path);
+  CHECK(same.layer<1>().weight().value == written.layer<1>().weight().value);
+  Decoder other{Rng{3}, {5, 4}};
+  CHECK_THROWS_WITH(load(other, path), Contains("Input<6> Dense<4,6>") && Contains("Input<5>"));
+  std::filesystem::remove(path);
 }

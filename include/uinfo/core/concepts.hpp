@@ -10,6 +10,7 @@
 #include <ranges>
 #include <string>
 
+#include "uinfo/core/error.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/core/tensor.hpp"
@@ -18,6 +19,29 @@ namespace uinfo {
 
 // A spec's input size when it is taken from the previous layer.
 inline constexpr Index inferred = -1;
+
+// A size given when the network is constructed rather than at compile time, for networks whose
+// shape comes from data (a decoder for features read from a file): Input<dynamic>, Dense<dynamic>.
+inline constexpr Index dynamic = 0;
+
+// Whether a spec takes one of the network's run-time sizes (Input<dynamic>, Dense<dynamic>).
+template <class Spec>
+constexpr bool sized_at_run_time() {
+  if constexpr (requires { Spec::sized_at_run_time; }) {
+    return Spec::sized_at_run_time;
+  } else {
+    return false;
+  }
+}
+
+// Throws unless a layer's run-time size is positive.
+inline Index require_positive_size(Index size, const char* layer) {
+  if (size <= 0) {
+    throw InvalidArgument(std::string("uinfo: ") + layer + " needs a positive size, got " +
+                          std::to_string(size) + " (a dynamic size must be given at construction)");
+  }
+  return size;
+}
 
 template <class Spec>
 concept LayerSpec = requires {
@@ -35,17 +59,19 @@ constexpr Index declared_input_size() {
 }
 
 // A bound layer: owns its parameters and its output buffer, so any layer's output can be read
-// after a forward pass. `backward` receives the layer's input and the gradient of the loss with
-// respect to its output; it writes the parameter gradients and, when `input_gradient` is not
-// null, the gradient with respect to its input.
+// after a forward pass. It is constructed from (seed, layer index, input size, output size); the
+// sizes are the run-time ones, equal to `in_size` and `out_size` unless those are `dynamic`.
+// `backward` receives the layer's input and the gradient of the loss with respect to its output;
+// it writes the parameter gradients and, when `input_gradient` is not null, the gradient with
+// respect to its input. `name()` describes the layer with its run-time sizes.
 template <class L>
 concept Layer = Scalar<typename L::scalar_type> &&
-    std::constructible_from<L, const Rng&, std::size_t> &&  // (seed, layer index)
+    std::constructible_from<L, const Rng&, std::size_t, Index, Index> &&
     requires(L& layer, const L& const_layer, ConstMatrixView<typename L::scalar_type> x,
              MatrixView<typename L::scalar_type>* input_gradient, Mode mode) {
   { L::in_size } -> std::convertible_to<Index>;
   { L::out_size } -> std::convertible_to<Index>;
-  { L::name() } -> std::convertible_to<std::string>;
+  { const_layer.name() } -> std::convertible_to<std::string>;
   layer.forward(x, mode);
   { const_layer.output() } -> std::same_as<ConstMatrixView<typename L::scalar_type>>;
   layer.backward(x, x, input_gradient);

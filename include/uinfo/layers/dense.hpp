@@ -1,5 +1,6 @@
 // Dense<Out>: y = W x + b, a fully connected layer. Its input size is inferred from the
-// previous layer; write Dense<Out, In> to have the compiler check it.
+// previous layer; write Dense<Out, In> to have the compiler check it. Dense<dynamic> takes its
+// output size from the network's constructor.
 #pragma once
 
 #include <array>
@@ -20,26 +21,30 @@ class DenseLayer {
   static constexpr Index in_size = In;
   static constexpr Index out_size = Out;
 
-  DenseLayer(const Rng& rng, std::size_t layer_index)
-      : weight_(Out, In, ParameterRole::weight), bias_(Out, 1, ParameterRole::bias) {
+  DenseLayer(const Rng& rng, std::size_t layer_index, Index inputs = In, Index outputs = Out)
+      : weight_(require_positive_size(outputs, "Dense"), require_positive_size(inputs, "Dense"),
+                ParameterRole::weight),
+        bias_(outputs, 1, ParameterRole::bias) {
     Engine engine = rng.engine(Stream::init, layer_index);
     initialize(weight_.value, WeightInit, engine);
   }
 
   // The initialisation is left out: it does not change what a saved network holds.
-  static std::string name() {
-    return "Dense<" + std::to_string(Out) + "," + std::to_string(In) + ">";
+  std::string name() const {
+    return "Dense<" + std::to_string(weight_.value.rows()) + "," +
+           std::to_string(weight_.value.cols()) + ">";
   }
 
   void forward(ConstMatrixView<S> x, Mode) {
-    auto y = output_.reshape(Out, x.cols());
+    auto y = output_.reshape(weight_.value.rows(), x.cols());
     y.colwise() = bias_.value.col(0);
     forward_product_.template accumulate<Op::plain, Op::plain>(y, view(weight_.value), x);
   }
 
   void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx) {
     weight_gradient_product_.template assign<Op::plain, Op::transposed>(
-        MatrixView<S>(weight_.gradient.data(), Out, In), dy, x);
+        MatrixView<S>(weight_.gradient.data(), weight_.gradient.rows(), weight_.gradient.cols()),
+        dy, x);
     bias_.gradient.noalias() = dy.rowwise().sum();
     if (dx)
       input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, view(weight_.value),
@@ -58,18 +63,20 @@ class DenseLayer {
  private:
   static ConstMatrixView<S> view(const Matrix<S>& m) { return {m.data(), m.rows(), m.cols()}; }
 
-  Parameter<S> weight_;  // Out x In
-  Parameter<S> bias_;    // Out x 1
+  Parameter<S> weight_;  // outputs x inputs
+  Parameter<S> bias_;    // outputs x 1
   Buffer<S> output_;
   Product<S> forward_product_, weight_gradient_product_, input_gradient_product_;
 };
 
 template <Index Out, Index In = inferred, Init WeightInit = he_normal>
 struct Dense {
-  static_assert(Out > 0, "uinfo::Dense<Out>: the output size Out must be positive");
+  static_assert(Out > 0 || Out == dynamic,
+                "uinfo::Dense<Out>: the output size Out must be positive");
   static_assert(In == inferred || In > 0,
                 "uinfo::Dense<Out, In>: the input size In must be positive");
   static constexpr Index declared_input_size = In;
+  static constexpr bool sized_at_run_time = Out == dynamic;
   template <class S, Index InputSize>
   using layer = DenseLayer<S, InputSize, Out, WeightInit>;
 };

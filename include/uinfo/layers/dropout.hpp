@@ -7,6 +7,7 @@
 #include <string>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
@@ -21,14 +22,17 @@ class DropoutLayer {
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
 
-  DropoutLayer(const Rng& rng, std::size_t layer_index)
-      : engine_(rng.engine(Stream::dropout, layer_index)) {}
+  DropoutLayer(const Rng& rng, std::size_t layer_index, Index size = N, Index = N)
+      : size_(require_positive_size(size, "Dropout")),
+        engine_(rng.engine(Stream::dropout, layer_index)) {}
 
-  static std::string name() { return "Dropout<" + std::to_string(N) + "," + shortest(Rate) + ">"; }
+  std::string name() const {
+    return "Dropout<" + std::to_string(size_) + "," + shortest(Rate) + ">";
+  }
 
   void forward(ConstMatrixView<S> x, Mode mode) {
-    auto y = output_.reshape(N, x.cols());
-    auto mask = mask_.reshape(N, x.cols());
+    auto y = output_.reshape(size_, x.cols());
+    auto mask = mask_.reshape(size_, x.cols());
     if (mode == Mode::train) {
       const S keep_scale = S(1) / S(1 - Rate);
       for (Index i = 0; i < mask.size(); ++i) {
@@ -51,6 +55,7 @@ class DropoutLayer {
   std::array<const Parameter<S>*, 0> parameters() const { return {}; }
 
  private:
+  Index size_;
   Engine engine_;
   Buffer<S> mask_;  // the last forward pass's multipliers: 0, 1 / (1 - Rate), or 1 in evaluation
   Buffer<S> output_;

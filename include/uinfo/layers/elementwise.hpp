@@ -8,6 +8,7 @@
 #include <string>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
@@ -22,17 +23,18 @@ class ElementwiseLayer {
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
 
-  ElementwiseLayer(const Rng&, std::size_t) {}
+  ElementwiseLayer(const Rng&, std::size_t, Index size = N, Index = N)
+      : size_(require_positive_size(size, Fn::name)) {}
 
   // E.g. "Tanh<64>"; an activation with an argument adds it: "LeakyRelu<64,0.1>".
-  static std::string name() {
-    std::string arguments = std::to_string(N);
+  std::string name() const {
+    std::string arguments = std::to_string(size_);
     if constexpr (requires { Fn::argument; }) arguments += "," + shortest(Fn::argument);
     return std::string(Fn::name) + "<" + arguments + ">";
   }
 
   void forward(ConstMatrixView<S> x, Mode) {
-    auto y = output_.reshape(N, x.cols());
+    auto y = output_.reshape(size_, x.cols());
     simd::map(x.data(), y.data(), x.size(), [](auto v) { return Fn::value(v); });
   }
 
@@ -49,6 +51,7 @@ class ElementwiseLayer {
   std::array<const Parameter<S>*, 0> parameters() const { return {}; }
 
  private:
+  Index size_;
   Buffer<S> output_;
 };
 

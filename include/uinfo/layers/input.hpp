@@ -1,12 +1,14 @@
 // Input<N>: layer 0 of every network. Copies the batch into its own buffer (so the input stays
 // readable as "layer 0" and layer 1 never holds a reference to caller memory) and rejects
-// batches of the wrong height or with non-finite values.
+// batches of the wrong height or with non-finite values. Input<dynamic> takes its size from the
+// network's constructor.
 #pragma once
 
 #include <array>
 #include <string>
 
 #include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
@@ -20,20 +22,21 @@ class InputLayer {
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
 
-  InputLayer(const Rng&, std::size_t) {}
+  InputLayer(const Rng&, std::size_t, Index = N, Index size = N)
+      : size_(require_positive_size(size, "Input")) {}
 
-  static std::string name() { return "Input<" + std::to_string(N) + ">"; }
+  std::string name() const { return "Input<" + std::to_string(size_) + ">"; }
 
   void forward(ConstMatrixRef<S> x, Mode) {
-    if (x.rows() != N) {
+    if (x.rows() != size_) {
       throw InvalidArgument("uinfo: " + name() + " got a batch with " + std::to_string(x.rows()) +
-                            " rows; expected " + std::to_string(N) +
+                            " rows; expected " + std::to_string(size_) +
                             " features per sample (samples are columns)");
     }
     if (x.cols() == 0)
       throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
     require_finite(x, "input batch");
-    output_.reshape(N, x.cols()) = x;
+    output_.reshape(size_, x.cols()) = x;
   }
 
   void backward(ConstMatrixView<S>, ConstMatrixView<S>, MatrixView<S>*) {}
@@ -43,13 +46,15 @@ class InputLayer {
   std::array<const Parameter<S>*, 0> parameters() const { return {}; }
 
  private:
+  Index size_;
   Buffer<S> output_;
 };
 
 template <Index N>
 struct Input {
-  static_assert(N > 0, "uinfo::Input<N>: the input size N must be positive");
+  static_assert(N > 0 || N == dynamic, "uinfo::Input<N>: the input size N must be positive");
   static constexpr Index size = N;
+  static constexpr bool sized_at_run_time = N == dynamic;
   template <class S, Index>
   using layer = InputLayer<S, N>;
 };

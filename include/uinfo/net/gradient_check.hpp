@@ -53,8 +53,8 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   static_assert(std::is_same_v<typename Net::scalar_type, double>,
                 "uinfo::check_gradients: finite differences need Sequential<double, ...>");
   Engine engine = Rng{options.seed}.engine(Stream::user);
-  Matrix<double> x(Net::input_size, options.batch);
-  Matrix<double> r(Net::output_size, options.batch);
+  Matrix<double> x(net.layer_size(0), options.batch);
+  Matrix<double> r(net.layer_size(Net::depth - 1), options.batch);
   for (Index i = 0; i < x.size(); ++i) x.data()[i] = engine.normal();
   for (Index i = 0; i < r.size(); ++i) r.data()[i] = engine.normal();
 

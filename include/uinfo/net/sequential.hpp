@@ -5,8 +5,13 @@
 //   Net net{Rng{seed}};
 //   net.forward(x);              // x: 4 x batch
 //   auto z = net.output<4>();    // the 2-unit tanh bottleneck, 2 x batch
+//
+// Sizes written as `dynamic` are given to the constructor, in order, e.g. a decoder for features
+// whose number is read from a file:
+//   Sequential<float, Input<dynamic>, Dense<dynamic>> decoder{Rng{seed}, {features, classes}};
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -35,7 +40,9 @@ struct is_input<Input<N>> : std::true_type {};
 // layer_input_check<layer index, declared input size, previous layer's output size>.
 template <std::size_t LayerIndex, Index DeclaredInput, Index PreviousOutput>
 struct layer_input_check {
-  static_assert(DeclaredInput == inferred || DeclaredInput == PreviousOutput,
+  // A dynamic previous size is checked when the network is constructed.
+  static_assert(DeclaredInput == inferred || PreviousOutput == dynamic ||
+                    DeclaredInput == PreviousOutput,
                 "uinfo::Sequential: a layer's declared input size differs from the previous "
                 "layer's output size; see layer_input_check<layer index, declared input size, "
                 "previous layer's output size> in the instantiation above");
@@ -80,16 +87,27 @@ class Sequential {
 
  public:
   using scalar_type = S;
+  using specs_type = std::tuple<First, Rest...>;
   using layers_type = typename detail::bind_layers<S, First::size, 0, First, Rest...>::type;
   static constexpr std::size_t depth = 1 + sizeof...(Rest);  // layers, counting the Input
   template <std::size_t K>
   using layer_type = std::tuple_element_t<K, layers_type>;
+  // Compile-time sizes; `dynamic` where given at construction (see layer_size()).
   static constexpr Index input_size = First::size;
   static constexpr Index output_size = layer_type<depth - 1>::out_size;
+  // How many sizes the constructor takes: one per Input<dynamic> or Dense<dynamic>.
+  static constexpr std::size_t runtime_size_count =
+      (sized_at_run_time<First>() + ... + sized_at_run_time<Rest>());
+  using RuntimeSizes = std::array<Index, runtime_size_count>;
 
   // Layer K initialises from rng.engine(Stream::init, K) and drops out with Stream::dropout.
-  explicit Sequential(const Rng& rng)
-      : layers_(make_layers(rng, std::make_index_sequence<depth>{})) {}
+  explicit Sequential(const Rng& rng) requires(runtime_size_count == 0)
+      : Sequential(rng, RuntimeSizes{}, 0) {}
+  Sequential(const Rng& rng, const RuntimeSizes& sizes) requires(runtime_size_count > 0)
+      : Sequential(rng, sizes, 0) {}
+
+  // The number of outputs of layer k (k = 0: the input size), known at run time for every layer.
+  Index layer_size(std::size_t k) const { return sizes_.at(k); }
 
   // Runs the network on a batch (input_size x batch); returns the last layer's output.
   ConstMatrixView<S> forward(ConstMatrixRef<S> x, Mode mode = Mode::eval) {
@@ -102,11 +120,12 @@ class Sequential {
   // unless skipped, the input gradient.
   void backward(ConstMatrixRef<S> output_gradient, InputGradient input = InputGradient::compute) {
     const Index batch = std::get<0>(layers_).output().cols();
-    if (output_gradient.rows() != output_size || output_gradient.cols() != batch) {
+    const Index outputs = sizes_[depth - 1];
+    if (output_gradient.rows() != outputs || output_gradient.cols() != batch) {
       throw InvalidArgument("uinfo::Sequential::backward: the output gradient is " +
                             std::to_string(output_gradient.rows()) + " x " +
                             std::to_string(output_gradient.cols()) + "; expected " +
-                            std::to_string(output_size) + " x " + std::to_string(batch) +
+                            std::to_string(outputs) + " x " + std::to_string(batch) +
                             " (outputs x batch of the last forward pass)");
     }
     has_input_gradient_ = input == InputGradient::compute;
@@ -158,19 +177,57 @@ class Sequential {
   }
 
   // One line naming every layer with its sizes: what a saved file must match to be loaded.
-  static std::string architecture() {
-    std::string description = std::is_same_v<S, float> ? "float: " : "double: ";
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      ((description += (K ? " " : "") + layer_type<K>::name()), ...);
-    }
-    (std::make_index_sequence<depth>{});
+  std::string architecture() const {
+    std::string description = std::is_same_v<S, float> ? "float:" : "double:";
+    std::apply([&](const auto&... layers) { ((description += " " + layers.name()), ...); },
+               layers_);
     return description;
   }
 
  private:
+  Sequential(const Rng& rng, const RuntimeSizes& runtime_sizes, int)
+      : sizes_(layer_sizes(runtime_sizes)),
+        layers_(make_layers(rng, std::make_index_sequence<depth>{})) {}
+
   template <std::size_t... K>
-  static layers_type make_layers(const Rng& rng, std::index_sequence<K...>) {
-    return layers_type{layer_type<K>(rng, K)...};
+  layers_type make_layers(const Rng& rng, std::index_sequence<K...>) const {
+    return layers_type{layer_type<K>(rng, K, sizes_[K ? K - 1 : 0], sizes_[K])...};
+  }
+
+  // Every layer's output size, from the compile-time sizes and the constructor's run-time ones.
+  static std::array<Index, depth> layer_sizes(const RuntimeSizes& runtime_sizes) {
+    std::array<Index, depth> sizes{};
+    std::size_t next = 0;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((sizes[K] = layer_output_size<K>(sizes[K ? K - 1 : 0], runtime_sizes, next)), ...);
+    }
+    (std::make_index_sequence<depth>{});
+    return sizes;
+  }
+
+  // `input` is the previous layer's output size (unused for the Input itself).
+  template <std::size_t K>
+  static Index layer_output_size(Index input, const RuntimeSizes& runtime_sizes,
+                                 std::size_t& next) {
+    using Spec = std::tuple_element_t<K, specs_type>;
+    constexpr Index declared = declared_input_size<Spec>();
+    if (declared != inferred && declared != input) {
+      throw InvalidArgument("uinfo::Sequential: layer " + std::to_string(K) + " declares " +
+                            std::to_string(declared) + " inputs but layer " +
+                            std::to_string(K - 1) + " has " + std::to_string(input) + " outputs");
+    }
+    if constexpr (sized_at_run_time<Spec>()) {
+      const Index size = runtime_sizes[next++];
+      if (size <= 0) {
+        throw InvalidArgument("uinfo::Sequential: the run-time size of layer " + std::to_string(K) +
+                              " is " + std::to_string(size) + "; expected a positive size");
+      }
+      return size;
+    } else if constexpr (layer_type<K>::out_size != dynamic) {
+      return layer_type<K>::out_size;
+    } else {
+      return input;  // a size-preserving layer after a dynamic one
+    }
   }
 
   template <class L, class F>
@@ -209,6 +266,7 @@ class Sequential {
     return std::as_const(output_gradient_copy_).view();
   }
 
+  std::array<Index, depth> sizes_;  // before layers_, which are built from it
   layers_type layers_;
   std::array<Buffer<S>, 2> gradients_;
   Buffer<S> output_gradient_copy_;

@@ -94,7 +94,7 @@ void save(const Net& net, const std::filesystem::path& path) {
     detail::Writer writer(out);
     out.write(network_file_magic, sizeof network_file_magic);
     writer.value(network_file_version);
-    writer.string(Net::architecture());
+    writer.string(net.architecture());
     std::uint64_t blocks = 0;
     net.for_each_parameter([&](const Parameter<S>&) { ++blocks; });
     writer.value(blocks);
@@ -141,9 +141,9 @@ void load(Net& net, const std::filesystem::path& path) {
                 std::to_string(network_file_version));
   }
   const std::string architecture = reader.string("architecture");
-  if (architecture != Net::architecture()) {
+  if (architecture != net.architecture()) {
     reader.fail("it was written for the network\n  " + architecture + "\nbut this network is\n  " +
-                Net::architecture());
+                net.architecture());
   }
   Net loaded = net;  // fill a copy, so a truncated file changes nothing
   const auto blocks = reader.value<std::uint64_t>("block count");

@@ -19,7 +19,7 @@ struct Evaluation {
 template <class Net, class Loss, class Data>
 Evaluation evaluate(Net& net, const Loss& loss, const Data& data, Index batch_size = 256) {
   using S = typename Net::scalar_type;
-  data.validate(Net::input_size, Net::output_size, "the evaluation set");
+  data.validate(net.layer_size(0), net.layer_size(Net::depth - 1), "the evaluation set");
   if (batch_size <= 0) throw InvalidArgument("uinfo::evaluate: batch_size must be positive");
   const Index n = data.size();
   std::vector<Index> indices(static_cast<std::size_t>(n));

@@ -49,9 +49,10 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
     throw InvalidArgument("uinfo::fit: epochs is " + std::to_string(options.epochs) +
                           "; expected 0 or more");
   }
-  train.validate(Net::input_size, Net::output_size, "the training set");
+  const Index inputs = net.layer_size(0), outputs = net.layer_size(Net::depth - 1);
+  train.validate(inputs, outputs, "the training set");
   if (options.validation) {
-    options.validation->validate(Net::input_size, Net::output_size, "the validation set");
+    options.validation->validate(inputs, outputs, "the validation set");
   }
 
   const FlushDenormals flush(options.flush_denormals);
