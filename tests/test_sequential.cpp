@@ -1,8 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -370,7 +371,8 @@ TEST_CASE("dynamic sizes that do not fit are refused at construction", "[sequent
 
 TEST_CASE("a dynamic network's file records its run-time sizes", "[sequential][dynamic]") {
   using Decoder = Sequential<float, Input<dynamic>, Dense<dynamic>>;
-  const auto path = std::filesystem::temp_directory_path() / "uinfo_dynamic_sizes_test.bin";
+  const ScratchDir scratch("uinfo_dynamic_sizes");
+  const auto path = scratch.path / "decoder.bin";
   Decoder written{Rng{2}, {6, 4}};
   save(written, path);
   Decoder same{Rng{3}, {6, 4}};
@@ -378,5 +380,4 @@ TEST_CASE("a dynamic network's file records its run-time sizes", "[sequential][d
   CHECK(same.layer<1>().weight().value == written.layer<1>().weight().value);
   Decoder other{Rng{3}, {5, 4}};
   CHECK_THROWS_WITH(load(other, path), Contains("Input<6> Dense<4,6>") && Contains("Input<5>"));
-  std::filesystem::remove(path);
 }

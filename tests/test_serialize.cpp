@@ -1,6 +1,8 @@
 // save() and load(): bitwise round trips, and every way a file can fail to load.
 #include <catch2/catch.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -9,8 +11,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "uinfo/uinfo.hpp"
 
@@ -81,19 +81,6 @@ Net trained_net() {
   train(net, adam, 1);
   return net;
 }
-
-struct ScratchDir {
-  std::filesystem::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 std::vector<char> read_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

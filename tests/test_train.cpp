@@ -1,6 +1,8 @@
 // fit(): learning, reproducibility, input validation, callbacks, and the CSV logs.
 #include <catch2/catch.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -9,8 +11,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "uinfo/uinfo.hpp"
 
@@ -46,20 +46,6 @@ std::vector<Matrix<float>> train_xor(std::uint64_t init_seed, std::uint64_t shuf
       {.epochs = 2, .batch_size = 16, .rng = Rng{shuffle_seed}, .shuffle = shuffle});
   return weights_of(net);
 }
-
-// A directory under the system's temporary directory, removed with everything in it.
-struct ScratchDir {
-  std::filesystem::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path);

@@ -6,8 +6,11 @@
 
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
+#include "uinfo/core/denormals.hpp"
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
+#include "uinfo/core/product.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/core/tensor.hpp"
 
@@ -20,6 +23,7 @@
 #include "uinfo/layers/init.hpp"
 #include "uinfo/layers/input.hpp"
 #include "uinfo/layers/leaky_relu.hpp"
+#include "uinfo/layers/parameter_free.hpp"
 #include "uinfo/layers/relu.hpp"
 #include "uinfo/layers/sigmoid.hpp"
 #include "uinfo/layers/tanh.hpp"

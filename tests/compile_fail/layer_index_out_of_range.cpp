@@ -9,7 +9,8 @@ constexpr std::size_t probed_layer = 4;
 #endif
 
 int main() {
-  using Net = uinfo::Sequential<float, uinfo::Input<2>, uinfo::Dense<4>, uinfo::Relu, uinfo::Dense<2>, uinfo::Tanh>;
+  using Net = uinfo::Sequential<float, uinfo::Input<2>, uinfo::Dense<4>, uinfo::Relu,
+                                uinfo::Dense<2>, uinfo::Tanh>;
   Net net{uinfo::Rng{1}};
   net.forward(uinfo::Matrix<float>::Ones(2, 3));
   return static_cast<int>(net.output<probed_layer>().cols() != 3);

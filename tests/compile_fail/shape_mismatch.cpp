@@ -9,7 +9,8 @@ constexpr uinfo::Index declared_input = 64;
 #endif
 
 int main() {
-  using Net = uinfo::Sequential<float, uinfo::Input<4>, uinfo::Dense<64>, uinfo::Dense<3, declared_input>>;
+  using Net =
+      uinfo::Sequential<float, uinfo::Input<4>, uinfo::Dense<64>, uinfo::Dense<3, declared_input>>;
   Net net{uinfo::Rng{1}};
   return static_cast<int>(net.parameter_count() == 0);
 }

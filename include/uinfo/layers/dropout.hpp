@@ -3,20 +3,18 @@
 // network's dropout stream, one engine per layer, so they are fixed by the seed.
 #pragma once
 
-#include <array>
 #include <string>
 
-#include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
-#include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/layers/parameter_free.hpp"
 #include "uinfo/simd/elementwise.hpp"
 
 namespace uinfo {
 
 template <Scalar S, Index N, double Rate>
-class DropoutLayer {
+class DropoutLayer : public ParameterFreeLayer<S> {
  public:
   using scalar_type = S;
   static constexpr Index in_size = N;
@@ -31,7 +29,7 @@ class DropoutLayer {
   }
 
   void forward(ConstMatrixView<S> x, Mode mode) {
-    auto y = output_.reshape(size_, x.cols());
+    auto y = this->output_.reshape(size_, x.cols());
     auto mask = mask_.reshape(size_, x.cols());
     if (mode == Mode::train) {
       const S keep_scale = S(1) / S(1 - Rate);
@@ -50,15 +48,10 @@ class DropoutLayer {
     simd::zip(dy.data(), mask.data(), dx->data(), dy.size(), [](auto g, auto m) { return g * m; });
   }
 
-  ConstMatrixView<S> output() const { return output_.view(); }
-  std::array<Parameter<S>*, 0> parameters() { return {}; }
-  std::array<const Parameter<S>*, 0> parameters() const { return {}; }
-
  private:
   Index size_;
   Engine engine_;
   Buffer<S> mask_;  // the last forward pass's multipliers: 0, 1 / (1 - Rate), or 1 in evaluation
-  Buffer<S> output_;
 };
 
 template <double Rate>

@@ -4,20 +4,18 @@
 // forward and backward passes.
 #pragma once
 
-#include <array>
 #include <string>
 
-#include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
-#include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/layers/parameter_free.hpp"
 #include "uinfo/simd/elementwise.hpp"
 
 namespace uinfo {
 
 template <Scalar S, Index N, class Fn>
-class ElementwiseLayer {
+class ElementwiseLayer : public ParameterFreeLayer<S> {
  public:
   using scalar_type = S;
   static constexpr Index in_size = N;
@@ -34,25 +32,20 @@ class ElementwiseLayer {
   }
 
   void forward(ConstMatrixView<S> x, Mode) {
-    auto y = output_.reshape(size_, x.cols());
+    auto y = this->output_.reshape(size_, x.cols());
     simd::map(x.data(), y.data(), x.size(), [](auto v) { return Fn::value(v); });
   }
 
   // The derivative is taken from the output, so backward never needs the input.
   void backward(ConstMatrixView<S>, ConstMatrixView<S> dy, MatrixView<S>* dx) {
     if (!dx) return;
-    const auto y = output_.view();
+    const auto y = this->output_.view();
     simd::zip(y.data(), dy.data(), dx->data(), y.size(),
               [](auto out, auto grad) { return grad * Fn::derivative_from_output(out); });
   }
 
-  ConstMatrixView<S> output() const { return output_.view(); }
-  std::array<Parameter<S>*, 0> parameters() { return {}; }
-  std::array<const Parameter<S>*, 0> parameters() const { return {}; }
-
  private:
   Index size_;
-  Buffer<S> output_;
 };
 
 // Base of activation specs: `struct Tanh : Activation<Tanh> { ... }`.

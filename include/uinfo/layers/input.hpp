@@ -4,19 +4,17 @@
 // network's constructor.
 #pragma once
 
-#include <array>
 #include <string>
 
-#include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/error.hpp"
-#include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/layers/parameter_free.hpp"
 
 namespace uinfo {
 
 template <Scalar S, Index N>
-class InputLayer {
+class InputLayer : public ParameterFreeLayer<S> {
  public:
   using scalar_type = S;
   static constexpr Index in_size = N;
@@ -36,18 +34,13 @@ class InputLayer {
     if (x.cols() == 0)
       throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
     require_finite(x, "input batch");
-    output_.reshape(size_, x.cols()) = x;
+    this->output_.reshape(size_, x.cols()) = x;
   }
 
   void backward(ConstMatrixView<S>, ConstMatrixView<S>, MatrixView<S>*) {}
 
-  ConstMatrixView<S> output() const { return output_.view(); }
-  std::array<Parameter<S>*, 0> parameters() { return {}; }
-  std::array<const Parameter<S>*, 0> parameters() const { return {}; }
-
  private:
   Index size_;
-  Buffer<S> output_;
 };
 
 template <Index N>
