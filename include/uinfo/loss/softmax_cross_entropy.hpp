@@ -2,6 +2,7 @@
 // neither overflow nor lose the log-probabilities the estimators need.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <string>
@@ -64,25 +65,34 @@ struct SoftmaxCrossEntropy {
   }
 
   // Mean loss over the batch in nats, and its gradient with respect to the logits:
-  // (softmax - onehot) / batch.
+  // (softmax - onehot) / batch. Whole-matrix array operations, so that the exponentials run
+  // vectorised over all classes and samples at once rather than column by column.
   template <class S>
   static S value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels,
                               MatrixView<S> gradient) {
     check(logits, labels);
     require_output_shape(logits, gradient.rows(), gradient.cols(), "value_and_gradient");
-    const S inverse_batch = S(1) / static_cast<S>(logits.cols());
+    const Index n = logits.cols();
+    const S inverse_batch = S(1) / static_cast<S>(n);
     double total = 0;
-    for (Index j = 0; j < logits.cols(); ++j) {
-      const auto z = logits.col(j).array();
-      const S max = z.maxCoeff();
-      auto g = gradient.col(j).array();
-      g = (z - max).exp();
-      const S sum = g.sum();
-      total += max + std::log(sum) - z(labels[j]);
-      g *= inverse_batch / sum;
-      g(labels[j]) -= inverse_batch;
+    // Columns in blocks, so the per-block row vectors stay on the stack (no allocation).
+    constexpr Index block = 256;
+    for (Index first = 0; first < n; first += block) {
+      const Index cols = std::min(block, n - first);
+      const auto z = logits.middleCols(first, cols).array();
+      auto g = gradient.middleCols(first, cols).array();
+      const Eigen::Array<S, 1, Eigen::Dynamic, Eigen::RowMajor, 1, block> max =
+          z.colwise().maxCoeff();
+      g = (z.rowwise() - max).exp();
+      const Eigen::Array<S, 1, Eigen::Dynamic, Eigen::RowMajor, 1, block> sum = g.colwise().sum();
+      g.rowwise() *= inverse_batch / sum;
+      for (Index j = 0; j < cols; ++j) {
+        const Label y = labels[static_cast<std::size_t>(first + j)];
+        total += static_cast<double>(max(j) + std::log(sum(j)) - z(y, j));
+        g(y, j) -= inverse_batch;
+      }
     }
-    return static_cast<S>(total / static_cast<double>(logits.cols()));
+    return static_cast<S>(total / static_cast<double>(n));
   }
 
  private:

@@ -1,0 +1,274 @@
+// Decoders: the predictive families V of V-information (Xu et al. 2020). Each is a plain uinfo
+// network, trained by uinfo's optimizers on a representation Z (features x samples) to predict a
+// label; usable_information() then scores it on held-out samples.
+//
+// A decoder object keeps its network between fits: when the same layer is probed again later in
+// training, the next fit starts from the previous weights (warm start), which converges in a
+// fraction of the iterations.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "uinfo/core/buffer.hpp"
+#include "uinfo/core/concepts.hpp"
+#include "uinfo/data/dataset.hpp"
+#include "uinfo/layers/dense.hpp"
+#include "uinfo/layers/input.hpp"
+#include "uinfo/layers/relu.hpp"
+#include "uinfo/loss/softmax_cross_entropy.hpp"
+#include "uinfo/net/parameter_vector.hpp"
+#include "uinfo/net/sequential.hpp"
+#include "uinfo/optim/adam.hpp"
+#include "uinfo/optim/lbfgs.hpp"
+#include "uinfo/train/fit.hpp"
+
+namespace uinfo {
+
+struct DecoderFit {
+  int iterations;          // L-BFGS iterations or training epochs
+  double train_loss_nats;  // mean cross-entropy on the data it was fitted to
+};
+
+template <class D>
+concept Decoder = requires(D& decoder, const Matrix<typename D::scalar_type>& z,
+                           std::span<const Label> labels, Index classes, std::uint64_t seed,
+                           MatrixView<typename D::scalar_type> out) {
+  { decoder.name() } -> std::convertible_to<std::string>;
+  { decoder.fit(z, labels, classes, seed) } -> std::same_as<DecoderFit>;
+  decoder.log_probabilities(z, out);  // classes x samples, natural log
+};
+
+namespace detail {
+// Adds (l2 / 2) ||W||^2 over weight blocks (not biases, as scikit-learn) to a loss and l2 W to
+// the gradients; returns the penalty.
+template <class Net>
+double add_weight_penalty(Net& net, double l2) {
+  double penalty = 0;
+  net.for_each_parameter([&](auto& p) {
+    if (p.role != ParameterRole::weight || l2 == 0) return;
+    using S = typename std::decay_t<decltype(p.value)>::Scalar;
+    penalty += 0.5 * l2 * static_cast<double>(p.value.squaredNorm());
+    p.gradient += static_cast<S>(l2) * p.value;
+  });
+  return penalty;
+}
+
+template <class Net>
+void log_softmax_of(Net& net, const Matrix<typename Net::scalar_type>& z,
+                    MatrixView<typename Net::scalar_type> out) {
+  SoftmaxCrossEntropy::log_probabilities<typename Net::scalar_type>(net.forward(z), out);
+}
+
+inline void require_fitted(bool fitted, const char* decoder) {
+  if (!fitted) {
+    throw InvalidArgument(std::string("uinfo::") + decoder +
+                          "::log_probabilities: the decoder has not been fitted");
+  }
+}
+}  // namespace detail
+
+// Multinomial logistic regression, softmax(W z + b), fitted to convergence by full-batch L-BFGS
+// on the mean cross-entropy plus (l2 / 2) ||W||^2: the convex problem scikit-learn's
+// LogisticRegression(C) solves, with l2 = 1 / (C n).
+template <Scalar S = float>
+class LinearDecoder {
+ public:
+  using scalar_type = S;
+  using Network = Sequential<S, Input<dynamic>, Dense<dynamic>>;
+  struct Options {
+    double l2 = 1e-5;
+    LbfgsOptions lbfgs{};
+    bool warm_start = true;
+  };
+
+  LinearDecoder() = default;
+  explicit LinearDecoder(Options options) : options_(std::move(options)) {}
+
+  std::string name() const { return "linear"; }
+  const std::optional<Network>& network() const { return net_; }
+
+  DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
+                 std::uint64_t seed) {
+    const Index n = z.cols();
+    if (!options_.warm_start || !net_ || net_->layer_size(0) != z.rows() ||
+        net_->layer_size(1) != classes) {
+      net_.emplace(Rng{seed}, typename Network::RuntimeSizes{z.rows(), classes});
+      net_->for_each_parameter([](auto& p) { p.value.setZero(); });  // the uniform prediction
+    }
+    // The Dense layer runs on z directly: the full batch is not copied into the Input layer.
+    auto& dense = net_->template layer<1>();
+    const ConstMatrixView<S> inputs(z.data(), z.rows(), n);
+    Buffer<S> output_gradient;
+    auto objective = [&](const Vector<double>& w, Vector<double>& gradient) {
+      copy_parameters_from(*net_, w);
+      dense.forward(inputs, Mode::train);
+      const double loss = SoftmaxCrossEntropy::value_and_gradient<S>(
+          dense.output(), labels, output_gradient.reshape(classes, n));
+      dense.backward(inputs, std::as_const(output_gradient).view(), nullptr);
+      const double penalty = detail::add_weight_penalty(*net_, options_.l2);
+      copy_parameters_to(*net_, gradient, /*gradients=*/true);
+      return loss + penalty;
+    };
+    Vector<double> w;
+    copy_parameters_to(*net_, w);
+    const LbfgsResult result = minimize_lbfgs(objective, w, options_.lbfgs);
+    copy_parameters_from(*net_, w);
+    dense.forward(inputs, Mode::eval);
+    return {result.iterations, SoftmaxCrossEntropy::value<S>(dense.output(), labels)};
+  }
+
+  void log_probabilities(const Matrix<S>& z, MatrixView<S> out) {
+    detail::require_fitted(net_.has_value(), "LinearDecoder");
+    detail::log_softmax_of(*net_, z, out);
+  }
+
+ private:
+  Options options_;
+  std::optional<Network> net_;
+};
+
+// A ReLU MLP with one or two hidden layers, trained by Adam on minibatches with early stopping:
+// a validation split carved from the training samples picks the epoch whose weights are kept.
+template <Scalar S = float>
+class MlpDecoder {
+ public:
+  using scalar_type = S;
+  using OneHidden = Sequential<S, Input<dynamic>, Dense<dynamic>, Relu, Dense<dynamic>>;
+  using TwoHidden =
+      Sequential<S, Input<dynamic>, Dense<dynamic>, Relu, Dense<dynamic>, Relu, Dense<dynamic>>;
+  struct Options {
+    std::vector<Index> hidden{64};  // one or two widths
+    double learning_rate = 1e-3;
+    double weight_decay = 1e-4;  // coupled L2, as PyTorch's Adam
+    Index batch_size = 128;
+    int max_epochs = 200;
+    int patience = 10;  // epochs without a better validation loss before stopping
+    double validation_fraction = 0.2;
+    bool warm_start = true;
+  };
+
+  MlpDecoder() = default;
+  explicit MlpDecoder(Options options) : options_(std::move(options)) {
+    require_option(options_.hidden.size() == 1 || options_.hidden.size() == 2,
+                   "MlpDecoder: hidden must list one or two widths");
+    require_option(options_.validation_fraction > 0 && options_.validation_fraction < 1,
+                   "MlpDecoder: validation_fraction must lie in (0, 1)");
+  }
+
+  std::string name() const {
+    std::string widths;
+    for (const Index w : options_.hidden) widths += (widths.empty() ? "" : "-") + std::to_string(w);
+    return "mlp(" + widths + ")";
+  }
+
+  DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
+                 std::uint64_t seed) {
+    const Rng rng{seed};
+    ensure_network(z.rows(), classes, rng);
+    auto [train, validation] = split(z, labels, rng);
+    return std::visit(
+        [&](auto& net) -> DecoderFit {
+          if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
+            return {0, 0};
+          } else {
+            return train_with_early_stopping(net, train, validation, rng);
+          }
+        },
+        net_);
+  }
+
+  void log_probabilities(const Matrix<S>& z, MatrixView<S> out) {
+    std::visit(
+        [&](auto& net) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
+            detail::require_fitted(false, "MlpDecoder");
+          } else {
+            detail::log_softmax_of(net, z, out);
+          }
+        },
+        net_);
+  }
+
+ private:
+  void ensure_network(Index inputs, Index classes, const Rng& rng) {
+    const bool fits = std::visit(
+        [&](const auto& net) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
+            return false;
+          } else {
+            return net.layer_size(0) == inputs &&
+                   net.layer_size(std::decay_t<decltype(net)>::depth - 1) == classes;
+          }
+        },
+        net_);
+    if (fits && options_.warm_start) return;
+    if (options_.hidden.size() == 1) {
+      net_.template emplace<OneHidden>(
+          rng, typename OneHidden::RuntimeSizes{inputs, options_.hidden[0], classes});
+    } else {
+      net_.template emplace<TwoHidden>(
+          rng, typename TwoHidden::RuntimeSizes{inputs, options_.hidden[0], options_.hidden[1],
+                                                classes});
+    }
+  }
+
+  // A seeded random validation split of the training samples.
+  std::pair<Dataset<S>, Dataset<S>> split(const Matrix<S>& z, std::span<const Label> labels,
+                                          const Rng& rng) const {
+    const Index n = z.cols();
+    const Index held_out = std::clamp<Index>(
+        static_cast<Index>(options_.validation_fraction * static_cast<double>(n)), 1, n - 1);
+    std::vector<Index> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Index{0});
+    rng.engine(Stream::data).shuffle(std::span(order));
+    auto take = [&](Index first, Index count) {
+      Dataset<S> part{Matrix<S>(z.rows(), count),
+                      std::vector<Label>(static_cast<std::size_t>(count))};
+      for (Index j = 0; j < count; ++j) {
+        const Index source = order[static_cast<std::size_t>(first + j)];
+        part.x.col(j) = z.col(source);
+        part.labels[static_cast<std::size_t>(j)] = labels[static_cast<std::size_t>(source)];
+      }
+      return part;
+    };
+    return {take(held_out, n - held_out), take(0, held_out)};
+  }
+
+  template <class Net>
+  DecoderFit train_with_early_stopping(Net& net, const Dataset<S>& train,
+                                       const Dataset<S>& validation, const Rng& rng) {
+    net.for_each_parameter([](auto& p) { p.state = {}; });  // fresh Adam moments for this fit
+    Adam adam{{.lr = options_.learning_rate, .weight_decay = options_.weight_decay}};
+    Net best = net;
+    double best_loss = evaluate(net, SoftmaxCrossEntropy{}, validation, 4096).loss;
+    int best_epoch = 0, epochs = 0;
+    uinfo::fit(net, adam, SoftmaxCrossEntropy{}, train,
+               {.epochs = options_.max_epochs,
+                .batch_size = options_.batch_size,
+                .rng = rng,
+                .validation = &validation},
+               on_epoch_end([&](const EpochRecord& record, Net& current) {
+                 epochs = record.epoch + 1;
+                 if (record.validation_loss < best_loss) {
+                   best_loss = record.validation_loss;
+                   best_epoch = epochs;
+                   best = current;
+                 }
+                 return epochs - best_epoch >= options_.patience ? Control::stop : Control::proceed;
+               }));
+    net = std::move(best);
+    return {epochs, evaluate(net, SoftmaxCrossEntropy{}, train, 4096).loss};
+  }
+
+  Options options_;
+  std::variant<std::monostate, OneHidden, TwoHidden> net_;
+};
+
+}  // namespace uinfo
