@@ -19,6 +19,7 @@
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/data/dataset.hpp"
+#include "uinfo/info/entropy.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/input.hpp"
 #include "uinfo/layers/relu.hpp"
@@ -170,14 +171,19 @@ class MlpDecoder {
 
   DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
+    if (z.cols() < 2) {
+      throw InvalidArgument("uinfo::MlpDecoder::fit: " + std::to_string(z.cols()) +
+                            " samples; expected at least 2 (one for the validation split)");
+    }
     const Rng rng{seed};
-    ensure_network(z.rows(), classes, rng);
+    const bool fresh = ensure_network(z.rows(), classes, rng);
     auto [train, validation] = split(z, labels, rng);
     return std::visit(
         [&](auto& net) -> DecoderFit {
           if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
             return {0, 0};
           } else {
+            if (fresh) start_at_marginal(net, train.labels, classes);
             return train_with_early_stopping(net, train, validation, rng);
           }
         },
@@ -197,7 +203,8 @@ class MlpDecoder {
   }
 
  private:
-  void ensure_network(Index inputs, Index classes, const Rng& rng) {
+  // Makes a network unless the current one fits (and warm starts are on); returns whether it did.
+  bool ensure_network(Index inputs, Index classes, const Rng& rng) {
     const bool fits = std::visit(
         [&](const auto& net) {
           if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
@@ -208,7 +215,7 @@ class MlpDecoder {
           }
         },
         net_);
-    if (fits && options_.warm_start) return;
+    if (fits && options_.warm_start) return false;
     if (options_.hidden.size() == 1) {
       net_.template emplace<OneHidden>(
           rng, typename OneHidden::RuntimeSizes{inputs, options_.hidden[0], classes});
@@ -216,6 +223,20 @@ class MlpDecoder {
       net_.template emplace<TwoHidden>(
           rng, typename TwoHidden::RuntimeSizes{inputs, options_.hidden[0], options_.hidden[1],
                                                 classes});
+    }
+    return true;
+  }
+
+  // The output layer starts at zero weights and log-marginal biases: the fit begins at the best
+  // prediction that ignores Z, so early stopping can only keep an improvement on it (a random
+  // start could be worse than the marginal and report negative information for no reason).
+  template <class Net>
+  static void start_at_marginal(Net& net, std::span<const Label> labels, Index classes) {
+    auto& output = net.template layer<Net::depth - 1>();
+    output.weight().value.setZero();
+    const auto marginal = label_marginal(labels, classes);
+    for (Index k = 0; k < classes; ++k) {
+      output.bias().value(k, 0) = static_cast<S>(std::log(marginal[static_cast<std::size_t>(k)]));
     }
   }
 

@@ -1,0 +1,401 @@
+// Usable information against answers known in advance: label entropies by hand, L-BFGS on
+// problems with known minima, and decoders on Gaussian classes whose Shannon information the
+// test computes from the exact posterior.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <span>
+#include <vector>
+
+#include "uinfo/data/synthetic.hpp"
+#include "uinfo/info/usable_information.hpp"
+
+// After uinfo, which includes Eigen/Core with GCC 12's false AVX-512 warnings silenced.
+#include <Eigen/Cholesky>
+
+using namespace uinfo;
+using Catch::Contains;
+
+namespace {
+
+// --- Gaussian classes with identity covariance: the exact posterior is a softmax ------------
+
+struct Mixture {
+  Matrix<double> means;  // features x classes
+  std::vector<double> prior;
+
+  Index features() const { return means.rows(); }
+  Index classes() const { return means.cols(); }
+
+  Label draw_label(Engine& engine) const {
+    double u = engine.uniform(), cumulative = 0;
+    for (std::size_t k = 0; k + 1 < prior.size(); ++k) {
+      cumulative += prior[k];
+      if (u < cumulative) return static_cast<Label>(k);
+    }
+    return static_cast<Label>(prior.size() - 1);
+  }
+
+  // log p(y | z) for the true model.
+  double log_posterior(const Vector<double>& z, Label y) const {
+    Vector<double> log_joint(classes());
+    for (Index k = 0; k < classes(); ++k) {
+      log_joint(k) =
+          std::log(prior[static_cast<std::size_t>(k)]) - 0.5 * (z - means.col(k)).squaredNorm();
+    }
+    const double max = log_joint.maxCoeff();
+    return log_joint(y) - max - std::log((log_joint.array() - max).exp().sum());
+  }
+
+  double prior_entropy_bits() const {
+    double h = 0;
+    for (const double p : prior) h -= p * std::log2(p);
+    return h;
+  }
+};
+
+struct Sample {
+  Matrix<float> z;
+  std::vector<Label> y;
+};
+
+Sample draw(const Mixture& m, Index n, Engine& engine) {
+  Sample s{Matrix<float>(m.features(), n), std::vector<Label>(static_cast<std::size_t>(n))};
+  for (Index j = 0; j < n; ++j) {
+    const Label y = m.draw_label(engine);
+    s.y[static_cast<std::size_t>(j)] = y;
+    for (Index i = 0; i < m.features(); ++i) {
+      s.z(i, j) = static_cast<float>(m.means(i, y) + engine.normal());
+    }
+  }
+  return s;
+}
+
+// Shannon's I(Z;Y) on these samples from the exact posterior: mean of log2 p(y|z) / p(y). Paired
+// with a decoder's estimate on the same samples, the sampling noise of the test set cancels.
+double shannon_bits_on(const Mixture& m, const Sample& s) {
+  double total = 0;
+  for (Index j = 0; j < s.z.cols(); ++j) {
+    const Label y = s.y[static_cast<std::size_t>(j)];
+    const Vector<double> z = s.z.col(j).cast<double>();
+    total += (m.log_posterior(z, y) - std::log(m.prior[static_cast<std::size_t>(y)])) /
+             std::numbers::ln2;
+  }
+  return total / static_cast<double>(s.z.cols());
+}
+
+Mixture random_mixture(Index features, Index classes, double separation, Engine& engine) {
+  Mixture m{
+      Matrix<double>(features, classes),
+      std::vector<double>(static_cast<std::size_t>(classes), 1.0 / static_cast<double>(classes))};
+  for (Index i = 0; i < m.means.size(); ++i) m.means.data()[i] = separation * engine.normal();
+  return m;
+}
+
+}  // namespace
+
+// --- Entropy ----------------------------------------------------------------------------------
+
+TEST_CASE("label entropy by hand, plug-in and Miller-Madow", "[info][entropy]") {
+  const std::vector<Label> balanced{0, 1, 0, 1};
+  CHECK(entropy(balanced, 2) == Approx(std::log(2.0)));
+  const std::vector<Label> skewed{0, 0, 0, 1};  // p = (3/4, 1/4)
+  const double h = -(0.75 * std::log(0.75) + 0.25 * std::log(0.25));
+  CHECK(entropy(skewed, 2) == Approx(h));
+  CHECK(entropy(skewed, 2) * bits_per_nat == Approx(0.8112781244591328));
+  // Miller-Madow adds (m - 1) / 2n with m = 2 classes seen, n = 4.
+  CHECK(entropy(skewed, 2, EntropyEstimator::miller_madow) == Approx(h + 1.0 / 8));
+  // A class that never occurs adds nothing, to either estimator.
+  CHECK(entropy(skewed, 5, EntropyEstimator::miller_madow) == Approx(h + 1.0 / 8));
+  CHECK(entropy(std::vector<Label>{2, 2, 2}, 3) == 0.0);
+  CHECK_THROWS_AS(entropy(std::vector<Label>{}, 2), InvalidArgument);
+  CHECK_THROWS_WITH(entropy(std::vector<Label>{0, 3}, 2),
+                    Contains("label 3") && Contains("2 classes"));
+}
+
+TEST_CASE("the label marginal adds the pseudo-count to every class", "[info][entropy]") {
+  const std::vector<Label> labels{0, 0, 0, 1};
+  const auto p = label_marginal(labels, 3, 0.5);  // (3.5, 1.5, 0.5) / 5.5
+  CHECK(p[0] == Approx(3.5 / 5.5));
+  CHECK(p[1] == Approx(1.5 / 5.5));
+  CHECK(p[2] == Approx(0.5 / 5.5));
+  const auto raw = label_marginal(labels, 2, 0.0);
+  CHECK(raw[0] == 0.75);
+  CHECK(raw[1] == 0.25);
+}
+
+// --- L-BFGS -----------------------------------------------------------------------------------
+
+TEST_CASE("L-BFGS finds the minimum of a quadratic and of Rosenbrock's function", "[info][lbfgs]") {
+  SECTION("quadratic 1/2 x'Ax - b'x: the minimum solves Ax = b") {
+    Matrix<double> a(3, 3);
+    a << 4, 1, 0, 1, 3, 1, 0, 1, 2;
+    const Vector<double> b = Vector<double>::LinSpaced(3, 1, 3);
+    Vector<double> x = Vector<double>::Zero(3);
+    const auto result = minimize_lbfgs(
+        [&](const Vector<double>& v, Vector<double>& g) {
+          g = a * v - b;
+          return 0.5 * v.dot(a * v) - b.dot(v);
+        },
+        x, {.gradient_tolerance = 1e-10, .relative_decrease = 0});
+    CHECK(result.converged);
+    const Vector<double> exact = a.ldlt().solve(b);
+    CHECK((x - exact).norm() < 1e-8);
+  }
+  SECTION("Rosenbrock from (-1.2, 1) reaches (1, 1)") {
+    Vector<double> x(2);
+    x << -1.2, 1;
+    const auto result = minimize_lbfgs(
+        [](const Vector<double>& v, Vector<double>& g) {
+          const double a = 1 - v(0), b = v(1) - v(0) * v(0);
+          g(0) = -2 * a - 400 * v(0) * b;
+          g(1) = 200 * b;
+          return a * a + 100 * b * b;
+        },
+        x, {.max_iterations = 1000, .gradient_tolerance = 1e-9, .relative_decrease = 0});
+    CHECK(result.converged);
+    CHECK(x(0) == Approx(1).margin(1e-6));
+    CHECK(x(1) == Approx(1).margin(1e-6));
+  }
+}
+
+// --- Usable information -----------------------------------------------------------------------
+
+TEST_CASE("the linear decoder reaches the maximum-likelihood fit", "[info][decoder]") {
+  // Against an independent Newton solve of the same objective (mean cross-entropy plus
+  // (l2 / 2)||W||^2) in double, on a small problem: the two held-out cross-entropies agree.
+  Engine engine = Rng{3}.engine(Stream::data);
+  const Mixture m = random_mixture(4, 3, 0.8, engine);
+  const Sample train = draw(m, 600, engine), test = draw(m, 600, engine);
+  const double l2 = 1e-3;
+  LinearDecoder<double> decoder({.l2 = l2, .lbfgs = {.gradient_tolerance = 1e-10}});
+  const auto info = usable_information<LinearDecoder<double>>(train.z.cast<double>(), train.y,
+                                                              test.z.cast<double>(), test.y,
+                                                              decoder, {.standardize = false});
+
+  // Newton's method on theta = vec(W, b) for K = 3 classes, d = 4 features.
+  const Index d = 4, k = 3, p = k * (d + 1);
+  Vector<double> theta = Vector<double>::Zero(p);
+  auto probabilities = [&](const Vector<double>& t, const Vector<double>& z) {
+    Vector<double> logits(k);
+    for (Index c = 0; c < k; ++c) logits(c) = t.segment(c * (d + 1), d).dot(z) + t(c * (d + 1) + d);
+    const Vector<double> e = (logits.array() - logits.maxCoeff()).exp();
+    return Vector<double>(e / e.sum());
+  };
+  for (int iteration = 0; iteration < 30; ++iteration) {
+    Vector<double> gradient = Vector<double>::Zero(p);
+    Matrix<double> hessian = Matrix<double>::Zero(p, p);
+    const double n = static_cast<double>(train.z.cols());
+    for (Index j = 0; j < train.z.cols(); ++j) {
+      Vector<double> x(d + 1);
+      x << train.z.col(j).cast<double>(), 1.0;
+      const Vector<double> q = probabilities(theta, x.head(d));
+      for (Index a = 0; a < k; ++a) {
+        const double residual = q(a) - (train.y[static_cast<std::size_t>(j)] == a);
+        gradient.segment(a * (d + 1), d + 1) += residual * x / n;
+        for (Index b = 0; b < k; ++b) {
+          hessian.block(a * (d + 1), b * (d + 1), d + 1, d + 1) +=
+              (q(a) * ((a == b) - q(b))) * x * x.transpose() / n;
+        }
+      }
+    }
+    for (Index c = 0; c < k; ++c) {  // the penalty covers weights, not biases
+      gradient.segment(c * (d + 1), d) += l2 * theta.segment(c * (d + 1), d);
+      hessian.block(c * (d + 1), c * (d + 1), d, d).diagonal().array() += l2;
+    }
+    theta -= hessian.ldlt().solve(gradient);
+  }
+  double ce = 0;
+  for (Index j = 0; j < test.z.cols(); ++j) {
+    const Vector<double> q = probabilities(theta, test.z.col(j).cast<double>());
+    ce -= std::log2(q(test.y[static_cast<std::size_t>(j)]));
+  }
+  ce /= static_cast<double>(test.z.cols());
+  CHECK(info.ce_bits == Approx(ce).margin(1e-6));
+}
+
+TEST_CASE("Z independent of Y: no usable information beyond the decoder's fitting noise",
+          "[info][decoder]") {
+  // A decoder fitted to noise predicts slightly worse than the marginal: by p / 2n nats in
+  // expectation for the linear decoder (maximum-likelihood asymptotics, p = 2 x 11 parameters
+  // here). Its ratio to the standard error, about sqrt(p) / 2, does not shrink with n, so the
+  // test allows for it rather than asking for |I_u| < 2 SE around 0.
+  Engine engine = Rng{5}.engine(Stream::data);
+  const Mixture noise = random_mixture(10, 3, 0.0, engine);  // every class, one distribution
+  const Sample train = draw(noise, 3000, engine), test = draw(noise, 3000, engine);
+  LinearDecoder<float> linear;
+  const auto by_linear = usable_information(train.z, train.y, test.z, test.y, linear);
+  const double fitting_noise = 22.0 / (2 * 3000) * bits_per_nat;
+  INFO("linear: " << by_linear.bits << " +- " << by_linear.standard_error_bits << ", expected -"
+                  << fitting_noise);
+  CHECK(std::abs(by_linear.bits + fitting_noise) < 2 * by_linear.standard_error_bits);
+  // The MLP starts at the marginal and early stopping keeps what the validation split confirms.
+  MlpDecoder<float> mlp;
+  const auto by_mlp = usable_information(train.z, train.y, test.z, test.y, mlp);
+  INFO("mlp: " << by_mlp.bits << " +- " << by_mlp.standard_error_bits);
+  CHECK(by_mlp.bits < 2 * by_mlp.standard_error_bits);
+  CHECK(by_mlp.bits > -fitting_noise - 2 * by_mlp.standard_error_bits);
+}
+
+TEST_CASE("2 Gaussian classes in 20-D: the linear decoder recovers Shannon's I(Z;Y)",
+          "[info][decoder]") {
+  Engine engine = Rng{11}.engine(Stream::data);
+  const Mixture m = random_mixture(20, 2, 0.3, engine);
+  const Sample train = draw(m, 5000, engine), test = draw(m, 5000, engine);
+  LinearDecoder<float> decoder;
+  const auto info = usable_information(train.z, train.y, test.z, test.y, decoder);
+  const double shannon = shannon_bits_on(m, test);
+  INFO("estimate " << info.bits << ", Shannon on the same samples " << shannon);
+  CHECK(std::abs(info.bits - shannon) < 0.03);
+  CHECK(info.n_train == 5000);
+  CHECK(info.n_test == 5000);
+  CHECK(info.decoder == "linear");
+}
+
+TEST_CASE("10 Gaussian classes in 50-D: the estimate approaches Shannon's I(Z;Y) as n grows",
+          "[info][decoder]") {
+  // A decoder fitted on n samples loses about p / 2n nats of held-out log-likelihood to the
+  // true posterior (p = 459 parameters here; the asymptotics of maximum likelihood): 0.066 bits
+  // at n = 5000, 0.008 at n = 40000. The estimate is below Shannon's value by about that much.
+  Engine engine = Rng{12}.engine(Stream::data);
+  const Mixture m = random_mixture(50, 10, 0.3, engine);
+  const double parameters = 9 * 51;
+  for (const Index n : {Index{5000}, Index{40000}}) {
+    const Sample train = draw(m, n, engine), test = draw(m, 5000, engine);
+    LinearDecoder<float> decoder;
+    const auto info = usable_information(train.z, train.y, test.z, test.y, decoder);
+    const double shannon = shannon_bits_on(m, test);
+    const double expected_gap = parameters / (2 * static_cast<double>(n)) * bits_per_nat;
+    INFO("n " << n << ": estimate " << info.bits << ", Shannon " << shannon << ", expected gap "
+              << expected_gap);
+    CHECK(info.bits < shannon);
+    CHECK(std::abs(shannon - expected_gap - info.bits) < 0.03);
+    if (n == 40000) CHECK(shannon - info.bits < 0.03);
+  }
+}
+
+TEST_CASE("XOR: a linear decoder finds nothing, an MLP finds the bit", "[info][decoder]") {
+  Engine engine = Rng{2}.engine(Stream::data);
+  const auto train = make_xor<float>(2000, 0.2, engine);
+  const auto test = make_xor<float>(2000, 0.2, engine);
+  LinearDecoder<float> linear;
+  const auto by_linear = usable_information(train.x, train.labels, test.x, test.labels, linear);
+  CHECK(by_linear.bits < 0.05);
+  MlpDecoder<float> mlp;
+  const auto by_mlp = usable_information(train.x, train.labels, test.x, test.labels, mlp);
+  INFO("linear " << by_linear.bits << ", mlp " << by_mlp.bits);
+  CHECK(by_mlp.bits > 0.9);
+  CHECK(by_mlp.decoder == "mlp(64)");
+}
+
+TEST_CASE("non-uniform priors: H(Y) and I_u are right", "[info][decoder]") {
+  Engine engine = Rng{13}.engine(Stream::data);
+  Mixture m = random_mixture(5, 3, 0.7, engine);
+  m.prior = {0.7, 0.2, 0.1};
+  const Sample train = draw(m, 5000, engine), test = draw(m, 5000, engine);
+  LinearDecoder<float> decoder;
+  const auto info = usable_information(train.z, train.y, test.z, test.y, decoder);
+  // H(Y) is the cross-entropy of the training labels' marginal (counts + 1/2) on the test labels.
+  std::vector<double> train_count(3, 0), test_count(3, 0);
+  for (const Label y : train.y) ++train_count[static_cast<std::size_t>(y)];
+  for (const Label y : test.y) ++test_count[static_cast<std::size_t>(y)];
+  double h = 0;
+  for (std::size_t k = 0; k < 3; ++k)
+    h -= test_count[k] / 5000 * std::log2((train_count[k] + 0.5) / 5001.5);
+  CHECK(info.h_bits == Approx(h).epsilon(1e-12));
+  // ... which estimates the prior's entropy (1.157 bits) to within a few of its standard
+  // errors, sd(-log2 p(y)) / sqrt(n) = 0.0134 bits here.
+  double second_moment = 0;
+  for (const double p : m.prior) second_moment += p * std::log2(p) * std::log2(p);
+  const double standard_error =
+      std::sqrt((second_moment - std::pow(m.prior_entropy_bits(), 2)) / 5000);
+  CHECK(info.h_bits == Approx(m.prior_entropy_bits()).margin(3 * standard_error));
+  const double shannon = shannon_bits_on(m, test);
+  INFO("estimate " << info.bits << ", Shannon " << shannon);
+  CHECK(std::abs(info.bits - shannon) < 0.03);
+  // The paper's convention log2 K changes H, and by the same amount the estimate.
+  LinearDecoder<float> again;
+  const auto with_log_k = usable_information(train.z, train.y, test.z, test.y, again,
+                                             {.reference = EntropyReference::log_classes});
+  CHECK(with_log_k.h_bits == Approx(std::log2(3.0)));
+  CHECK(with_log_k.bits - info.bits == Approx(std::log2(3.0) - info.h_bits).margin(1e-6));
+}
+
+TEST_CASE("pointwise V-information averages to the estimate", "[info][pvi]") {
+  Engine engine = Rng{14}.engine(Stream::data);
+  const Mixture m = random_mixture(6, 4, 0.6, engine);
+  const Sample train = draw(m, 1000, engine), test = draw(m, 800, engine);
+  LinearDecoder<float> decoder;
+  const auto info = usable_information(train.z, train.y, test.z, test.y, decoder);
+  REQUIRE(info.pointwise_bits.size() == 800);
+  double mean = 0;
+  for (const double v : info.pointwise_bits) mean += v / 800.0;
+  CHECK(mean == Approx(info.bits).margin(1e-9));
+  // The standard error is that of this mean.
+  double variance = 0;
+  for (const double v : info.pointwise_bits) variance += (v - mean) * (v - mean) / 799.0;
+  CHECK(info.standard_error_bits == Approx(std::sqrt(variance / 800.0)));
+  CHECK(info.bits == Approx(info.h_bits - info.ce_bits).margin(1e-9));
+}
+
+TEST_CASE("a decoder probed again starts from its previous weights", "[info][decoder]") {
+  Engine engine = Rng{15}.engine(Stream::data);
+  const Mixture m = random_mixture(30, 5, 0.4, engine);
+  const Sample train = draw(m, 3000, engine), test = draw(m, 1000, engine);
+  LinearDecoder<float> warm;
+  const auto first = usable_information(train.z, train.y, test.z, test.y, warm);
+  const auto again = usable_information(train.z, train.y, test.z, test.y, warm);
+  CHECK(again.iterations <= 1);
+  CHECK(again.bits == Approx(first.bits).margin(1e-4));
+  // A slightly different representation (as one epoch later): fewer iterations than from zero.
+  Sample shifted = train;
+  shifted.z.array() +=
+      0.05f * Matrix<float>::Ones(shifted.z.rows(), shifted.z.cols()).array().sin();
+  shifted.z.row(0) *= 1.1f;
+  LinearDecoder<float> cold;
+  const auto from_zero = usable_information(shifted.z, shifted.y, test.z, test.y, cold);
+  const auto from_previous = usable_information(shifted.z, shifted.y, test.z, test.y, warm);
+  INFO("iterations from zero " << from_zero.iterations << ", warm " << from_previous.iterations);
+  CHECK(from_previous.iterations < from_zero.iterations);
+  CHECK(from_previous.bits == Approx(from_zero.bits).margin(0.005));
+}
+
+TEST_CASE("usable_information refuses bad input, saying what and where", "[info]") {
+  Engine engine = Rng{16}.engine(Stream::data);
+  const Mixture m = random_mixture(3, 2, 1.0, engine);
+  const Sample train = draw(m, 50, engine), test = draw(m, 40, engine);
+  LinearDecoder<float> decoder;
+  SECTION("splits with different features") {
+    const Matrix<float> narrow = test.z.topRows(2);
+    CHECK_THROWS_WITH(usable_information(train.z, train.y, narrow, test.y, decoder),
+                      Contains("3 features") && Contains("2"));
+  }
+  SECTION("label count") {
+    const std::vector<Label> short_labels(train.y.begin(), train.y.end() - 1);
+    CHECK_THROWS_WITH(usable_information(train.z, short_labels, test.z, test.y, decoder),
+                      Contains("50 samples but 49 labels"));
+  }
+  SECTION("NaN in a representation") {
+    Matrix<float> bad = test.z;
+    bad(1, 7) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(usable_information(train.z, train.y, bad, test.y, decoder),
+                      Contains("test split") && Contains("feature 1 of sample 7"));
+  }
+  SECTION("empty split") {
+    CHECK_THROWS_WITH(
+        usable_information(Matrix<float>(3, 0), std::vector<Label>{}, test.z, test.y, decoder),
+        Contains("training split is empty"));
+  }
+  SECTION("label out of range for the classes given") {
+    CHECK_THROWS_WITH(usable_information(train.z, train.y, test.z, test.y, decoder, {.classes = 1}),
+                      Contains("out of range for 1 classes"));
+  }
+  SECTION("an unfitted decoder") {
+    Matrix<float> out(2, 3);
+    CHECK_THROWS_WITH(
+        decoder.log_probabilities(test.z.leftCols(3), MatrixView<float>(out.data(), 2, 3)),
+        Contains("not been fitted"));
+  }
+}
