@@ -1,0 +1,126 @@
+// Usable-information estimates: the cost of one linear-decoder estimate on the peers' probe data
+// (10,000 x 100 training samples, 2,000 test samples, 10 classes: the workload of
+// /work/shared/peers/probes.py, whose scikit-learn LogisticRegression fits it in about 0.35 s),
+// and what a warm start saves when the same layer is probed again a little later in training.
+//
+// The peers' files are read from $UINFO_PROBE_DATA (a directory holding probe_train_X.f32 etc.,
+// as written by gen_probe_data.py); without it, a Gaussian mixture of the same shape stands in.
+// Items: training samples per second of fit; counters: held-out cross-entropy (nats) and
+// L-BFGS iterations, to compare at equal cross-entropy.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "uinfo/info/usable_information.hpp"
+
+namespace uinfo::bench {
+namespace {
+
+struct ProbeData {
+  Matrix<float> z_train, z_test;
+  std::vector<Label> y_train, y_test;
+};
+
+template <class T>
+std::vector<T> read_raw(const std::filesystem::path& path, std::size_t count) {
+  std::vector<T> values(count);
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(count * sizeof(T)));
+  if (!in) throw IoError("bench_info: cannot read " + path.string());
+  return values;
+}
+
+// Row-major samples x features on disk is column-major features x samples in memory.
+Matrix<float> read_features(const std::filesystem::path& path, Index samples) {
+  const auto values = read_raw<float>(path, static_cast<std::size_t>(samples * 100));
+  return Eigen::Map<const Matrix<float>>(values.data(), 100, samples);
+}
+
+ProbeData synthetic_probe_data() {
+  Engine engine = Rng{20240601}.engine(Stream::data);
+  const Matrix<float> means = random_matrix(100, 10, 7, 0.25);
+  auto draw = [&](Index n, Matrix<float>& z, std::vector<Label>& y) {
+    z = random_matrix(100, n, engine(), 1.0);
+    y.resize(static_cast<std::size_t>(n));
+    for (Index j = 0; j < n; ++j) {
+      y[static_cast<std::size_t>(j)] = static_cast<Label>(engine.below(10));
+      z.col(j) += means.col(y[static_cast<std::size_t>(j)]);
+    }
+  };
+  ProbeData data;
+  draw(10000, data.z_train, data.y_train);
+  draw(2000, data.z_test, data.y_test);
+  return data;
+}
+
+const ProbeData& probe_data() {
+  static const ProbeData data = [] {
+    const char* directory = std::getenv("UINFO_PROBE_DATA");
+    if (!directory) return synthetic_probe_data();
+    const std::filesystem::path d = directory;
+    const auto y_train = read_raw<Label>(d / "probe_train_y.i32", 10000);
+    const auto y_test = read_raw<Label>(d / "probe_test_y.i32", 2000);
+    return ProbeData{read_features(d / "probe_train_X.f32", 10000),
+                     read_features(d / "probe_test_X.f32", 2000), y_train, y_test};
+  }();
+  return data;
+}
+
+void report(benchmark::State& state, const UsableInformation& info) {
+  set_rates(state, static_cast<double>(info.n_train));
+  state.counters["ce_nats"] = info.ce_bits / bits_per_nat;
+  state.counters["iterations"] = info.iterations;
+}
+
+// A fresh decoder every time: the fit from zero, as scikit-learn does it. l2 = 1 / (C n) with
+// C = 1e4, n = 10,000: the objective of the peers' LogisticRegression(C=1e4).
+void BM_LinearDecoderFromScratch(benchmark::State& state) {
+  const ProbeData& data = probe_data();
+  UsableInformation info;
+  for (auto _ : state) {
+    LinearDecoder<float> decoder({.l2 = 1e-8});
+    info = usable_information(data.z_train, data.y_train, data.z_test, data.y_test, decoder,
+                              {.classes = 10});
+    benchmark::DoNotOptimize(info.bits);
+  }
+  report(state, info);
+}
+BENCHMARK(BM_LinearDecoderFromScratch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Probing a representation that moved a little since the last probe (as between two epochs):
+// from zero (arg 0) against from the previous weights (arg 1).
+void BM_LinearDecoderReprobe(benchmark::State& state) {
+  const ProbeData& data = probe_data();
+  const bool warm = state.range(0) != 0;
+  const Matrix<float> moved =
+      data.z_train + 0.05f * random_matrix(data.z_train.rows(), data.z_train.cols(), 99);
+  LinearDecoder<float> previous({.l2 = 1e-8});
+  usable_information(data.z_train, data.y_train, data.z_test, data.y_test, previous,
+                     {.classes = 10});
+  UsableInformation info;
+  for (auto _ : state) {
+    state.PauseTiming();
+    LinearDecoder<float> decoder = warm ? previous : LinearDecoder<float>({.l2 = 1e-8});
+    state.ResumeTiming();
+    info =
+        usable_information(moved, data.y_train, data.z_test, data.y_test, decoder, {.classes = 10});
+    benchmark::DoNotOptimize(info.bits);
+  }
+  report(state, info);
+}
+BENCHMARK(BM_LinearDecoderReprobe)
+    ->ArgName("warm")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace uinfo::bench
+
+BENCHMARK_MAIN();
