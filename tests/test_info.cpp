@@ -375,7 +375,7 @@ TEST_CASE("usable_information refuses bad input, saying what and where", "[info]
   SECTION("label count") {
     const std::vector<Label> short_labels(train.y.begin(), train.y.end() - 1);
     CHECK_THROWS_WITH(usable_information(train.z, short_labels, test.z, test.y, decoder),
-                      Contains("50 samples but 49 labels"));
+                      Contains("50 samples but there are 49 labels"));
   }
   SECTION("NaN in a representation") {
     Matrix<float> bad = test.z;
@@ -386,7 +386,7 @@ TEST_CASE("usable_information refuses bad input, saying what and where", "[info]
   SECTION("empty split") {
     CHECK_THROWS_WITH(
         usable_information(Matrix<float>(3, 0), std::vector<Label>{}, test.z, test.y, decoder),
-        Contains("training split is empty"));
+        Contains("training split: no samples"));
   }
   SECTION("label out of range for the classes given") {
     CHECK_THROWS_WITH(usable_information(train.z, train.y, test.z, test.y, decoder, {.classes = 1}),

@@ -7,7 +7,7 @@
 // The numbers depend on the binning far more than on the network: read them as a comparison
 // between layers and epochs at one binning, not as absolute information.
 //
-// This header also holds the input checks shared with kde.hpp and knn.hpp.
+// This header also holds the class numbering shared with kde.hpp and knn.hpp.
 #pragma once
 
 #include <algorithm>
@@ -23,41 +23,12 @@
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/info/samples.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 
 namespace uinfo {
 
 namespace detail {
-
-// Throws unless `t` (units x samples) is non-empty and finite, and `labels` holds one non-negative
-// label per sample. `function` names the caller in the messages.
-template <class S>
-void require_representation_and_labels(const ConstMatrixRef<S>& t, std::span<const Label> labels,
-                                       const std::string& function) {
-  if (t.cols() == 0) {
-    throw InvalidArgument("uinfo::" + function +
-                          ": the representation is empty (0 samples); expected a units x samples "
-                          "matrix with at least one sample");
-  }
-  if (t.rows() == 0) {
-    throw InvalidArgument("uinfo::" + function + ": the representation has 0 units for " +
-                          std::to_string(t.cols()) + " samples; expected at least one unit (row)");
-  }
-  if (static_cast<Index>(labels.size()) != t.cols()) {
-    throw InvalidArgument("uinfo::" + function + ": the representation has " +
-                          std::to_string(t.cols()) + " samples (columns) but " +
-                          std::to_string(labels.size()) +
-                          " labels were given; expected one label per sample");
-  }
-  require_finite(t, "the representation passed to uinfo::" + function);
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] < 0) {
-      throw InvalidArgument("uinfo::" + function + ": label " + std::to_string(labels[i]) +
-                            " at sample " + std::to_string(i) +
-                            " is negative; expected class labels 0, 1, 2, ...");
-    }
-  }
-}
 
 // Labels renumbered as dense class ids 0..classes-1 (in increasing label order, so the result
 // does not depend on sample order), with each class's size. Labels need not be contiguous.
@@ -108,7 +79,7 @@ template <class S>
 BinningResult binning_information(const ConstMatrixRef<S>& t, std::span<const Label> labels,
                                   const BinningOptions& options) {
   const std::string function = "binning_information";
-  require_representation_and_labels(t, labels, function);
+  require_labelled_samples(t, labels, 0, function);
   const bool fixed_width = options.bin_width != 0;
   if (fixed_width && !(options.bin_width > 0 && std::isfinite(options.bin_width))) {
     throw InvalidArgument("uinfo::" + function + ": bin_width is " +

@@ -20,6 +20,7 @@
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/info/entropy.hpp"
+#include "uinfo/info/samples.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/input.hpp"
 #include "uinfo/layers/relu.hpp"
@@ -177,7 +178,7 @@ class MlpDecoder {
     }
     const Rng rng{seed};
     const bool fresh = ensure_network(z.rows(), classes, rng);
-    auto [train, validation] = split(z, labels, rng);
+    auto [train, validation] = split(z, labels, seed);
     return std::visit(
         [&](auto& net) -> DecoderFit {
           if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
@@ -240,26 +241,20 @@ class MlpDecoder {
     }
   }
 
-  // A seeded random validation split of the training samples.
+  // A seeded random validation split of the training samples: (training part, validation part).
   std::pair<Dataset<S>, Dataset<S>> split(const Matrix<S>& z, std::span<const Label> labels,
-                                          const Rng& rng) const {
+                                          std::uint64_t seed) const {
     const Index n = z.cols();
     const Index held_out = std::clamp<Index>(
         static_cast<Index>(options_.validation_fraction * static_cast<double>(n)), 1, n - 1);
-    std::vector<Index> order(static_cast<std::size_t>(n));
-    std::iota(order.begin(), order.end(), Index{0});
-    rng.engine(Stream::data).shuffle(std::span(order));
-    auto take = [&](Index first, Index count) {
-      Dataset<S> part{Matrix<S>(z.rows(), count),
-                      std::vector<Label>(static_cast<std::size_t>(count))};
-      for (Index j = 0; j < count; ++j) {
-        const Index source = order[static_cast<std::size_t>(first + j)];
-        part.x.col(j) = z.col(source);
-        part.labels[static_cast<std::size_t>(j)] = labels[static_cast<std::size_t>(source)];
-      }
-      return part;
+    const auto order = detail::shuffled_indices(n, seed);
+    const std::span<const Index> all(order);
+    auto part = [&](std::span<const Index> indices) {
+      auto [x, y] = detail::take_samples(z, labels, indices);
+      return Dataset<S>{std::move(x), std::move(y)};
     };
-    return {take(held_out, n - held_out), take(0, held_out)};
+    return {part(all.subspan(static_cast<std::size_t>(held_out))),
+            part(all.first(static_cast<std::size_t>(held_out)))};
   }
 
   template <class Net>

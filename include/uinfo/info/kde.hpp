@@ -95,7 +95,7 @@ template <class S>
 KdeResult kde_information(const ConstMatrixRef<S>& t, std::span<const Label> labels,
                           const KdeOptions& options) {
   const std::string function = "kde_information";
-  require_representation_and_labels(t, labels, function);
+  require_labelled_samples(t, labels, 0, function);
   if (!(options.noise_variance > 0 && std::isfinite(options.noise_variance))) {
     throw InvalidArgument("uinfo::" + function + ": noise_variance is " +
                           std::to_string(options.noise_variance) + "; expected a finite value > 0");

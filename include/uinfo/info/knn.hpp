@@ -75,7 +75,7 @@ template <class S>
 KnnResult knn_information(const ConstMatrixRef<S>& z, std::span<const Label> labels,
                           const KnnOptions& options) {
   const std::string function = "knn_information";
-  require_representation_and_labels(z, labels, function);
+  require_labelled_samples(z, labels, 0, function);
   if (options.k < 1) {
     throw InvalidArgument("uinfo::" + function + ": k is " + std::to_string(options.k) +
                           "; expected at least 1 neighbour");

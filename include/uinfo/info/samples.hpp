@@ -16,13 +16,17 @@
 
 namespace uinfo::detail {
 
-// Throws unless `z` has samples, one label per sample and finite values, and every label lies in
-// [0, classes); returns `classes`, or 1 + the largest label when `classes` is 0. `where` names the
-// calling function in the messages.
-template <class S>
-Index require_labelled_samples(const Matrix<S>& z, std::span<const Label> labels, Index classes,
-                               const std::string& where) {
+// Throws unless `z` (units x samples) has samples and units, one label per sample and finite
+// values, and every label lies in [0, classes); returns `classes`, or 1 + the largest label when
+// `classes` is 0. `where` names the calling function (and the data) in the messages.
+template <class Derived>
+Index require_labelled_samples(const Eigen::MatrixBase<Derived>& z, std::span<const Label> labels,
+                               Index classes, const std::string& where) {
   if (z.cols() == 0) throw InvalidArgument("uinfo::" + where + ": no samples; expected at least 1");
+  if (z.rows() == 0) {
+    throw InvalidArgument("uinfo::" + where + ": the representation has 0 units for " +
+                          std::to_string(z.cols()) + " samples; expected at least one unit (row)");
+  }
   if (static_cast<Index>(labels.size()) != z.cols()) {
     throw InvalidArgument("uinfo::" + where + ": the representation has " +
                           std::to_string(z.cols()) + " samples but there are " +

@@ -18,6 +18,7 @@
 #include "uinfo/core/error.hpp"
 #include "uinfo/info/decoder.hpp"
 #include "uinfo/info/entropy.hpp"
+#include "uinfo/info/samples.hpp"
 
 namespace uinfo {
 
@@ -53,18 +54,6 @@ struct UsableInformation {
 
 namespace detail {
 
-template <class S>
-void require_split(const Matrix<S>& z, std::span<const Label> labels, const char* name) {
-  if (z.cols() == 0)
-    throw InvalidArgument(std::string("uinfo::usable_information: ") + name + " is empty");
-  if (static_cast<Index>(labels.size()) != z.cols()) {
-    throw InvalidArgument(std::string("uinfo::usable_information: ") + name + " has " +
-                          std::to_string(z.cols()) + " samples but " +
-                          std::to_string(labels.size()) + " labels; expected one label per sample");
-  }
-  require_finite(z, std::string(name) + " representation");
-}
-
 // Features scaled by the training split's mean and standard deviation (constant features are
 // only centred), so that one regularisation strength suits every layer.
 template <class S>
@@ -92,17 +81,16 @@ UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_tr
                                      std::span<const Label> y_test, D& decoder,
                                      const UsableInformationOptions& options = {}) {
   using S = typename D::scalar_type;
-  detail::require_split(z_train, y_train, "the training split");
-  detail::require_split(z_test, y_test, "the test split");
+  const Index classes =
+      options.classes > 0 ? options.classes : std::max(class_count(y_train), class_count(y_test));
+  detail::require_labelled_samples(z_train, y_train, classes,
+                                   "usable_information: the training split");
+  detail::require_labelled_samples(z_test, y_test, classes, "usable_information: the test split");
   if (z_train.rows() != z_test.rows()) {
     throw InvalidArgument("uinfo::usable_information: the training split has " +
                           std::to_string(z_train.rows()) + " features and the test split " +
                           std::to_string(z_test.rows()) + "; expected the same representation");
   }
-  const Index classes =
-      options.classes > 0 ? options.classes : std::max(class_count(y_train), class_count(y_test));
-  require_labels_in_range(y_train, classes, "the training labels");
-  require_labels_in_range(y_test, classes, "the test labels");
 
   const auto [train, test] =
       options.standardize ? detail::standardized(z_train, z_test) : std::pair{z_train, z_test};
