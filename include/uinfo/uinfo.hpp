@@ -19,6 +19,7 @@
 
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/dropout.hpp"
+#include "uinfo/layers/elementwise.hpp"
 #include "uinfo/layers/identity.hpp"
 #include "uinfo/layers/init.hpp"
 #include "uinfo/layers/input.hpp"
@@ -29,6 +30,7 @@
 #include "uinfo/layers/tanh.hpp"
 
 #include "uinfo/net/gradient_check.hpp"
+#include "uinfo/net/parameter_vector.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/net/serialize.hpp"
 
@@ -37,11 +39,23 @@
 
 #include "uinfo/optim/adam.hpp"
 #include "uinfo/optim/common.hpp"
+#include "uinfo/optim/lbfgs.hpp"
 #include "uinfo/optim/schedule.hpp"
 #include "uinfo/optim/sgd.hpp"
 
 #include "uinfo/data/dataset.hpp"
+#include "uinfo/data/npy.hpp"
 #include "uinfo/data/synthetic.hpp"
+
+#include "uinfo/info/binning.hpp"
+#include "uinfo/info/decoder.hpp"
+#include "uinfo/info/entropy.hpp"
+#include "uinfo/info/kde.hpp"
+#include "uinfo/info/knn.hpp"
+#include "uinfo/info/mdl.hpp"
+#include "uinfo/info/samples.hpp"
+#include "uinfo/info/uncertainty.hpp"
+#include "uinfo/info/usable_information.hpp"
 
 #include "uinfo/train/callbacks.hpp"
 #include "uinfo/train/csv.hpp"
