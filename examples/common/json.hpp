@@ -1,4 +1,5 @@
-// A flat-or-nested JSON object writer for run records (settings, versions, timings).
+// A flat-or-nested JSON object writer for run records (settings, versions, timings), with arrays
+// of numbers (per-fold or per-seed values).
 #pragma once
 
 #include <cmath>
@@ -14,6 +15,11 @@
 #include "uinfo/core/format.hpp"
 
 namespace uinfo::json {
+
+template <class T>
+inline constexpr bool is_number_vector = false;
+template <class T>
+inline constexpr bool is_number_vector<std::vector<T>> = std::is_arithmetic_v<T>;
 
 class Object {
  public:
@@ -66,6 +72,10 @@ class Object {
   static std::string encode(const T& value) {
     if constexpr (std::is_same_v<T, Object>) {
       return value.str(2);
+    } else if constexpr (is_number_vector<T>) {
+      std::string text = "[";
+      for (std::size_t i = 0; i < value.size(); ++i) text += (i ? ", " : "") + encode(value[i]);
+      return text + "]";
     } else if constexpr (std::is_same_v<T, bool>) {
       return value ? "true" : "false";
     } else if constexpr (std::is_arithmetic_v<T>) {

@@ -1,0 +1,348 @@
+// uinfo-probe: the usable information I_u(Z;Y) = H(Y) - L_CE of a representation exported from
+// another framework as NumPy .npy files (samples x features, float32 or float64, C or Fortran
+// order; integer labels). Prints one JSON object on stdout; optional estimators add k-fold
+// cross-validation, a bootstrap interval, the per-sample PVI and the MDL online codelength.
+// Bad input prints one line on stderr and exits with status 2.
+#include <uinfo/version.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <numeric>
+#include <span>
+#include <stdexcept>  // before common/cli.hpp, which uses std::invalid_argument
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/cli.hpp"
+#include "common/json.hpp"
+#include "uinfo/core/error.hpp"
+#include "uinfo/core/rng.hpp"
+#include "uinfo/data/npy.hpp"
+#include "uinfo/info/decoder.hpp"
+#include "uinfo/info/mdl.hpp"
+#include "uinfo/info/uncertainty.hpp"
+#include "uinfo/info/usable_information.hpp"
+
+namespace {
+
+constexpr const char* program = "uinfo-probe";
+
+struct Settings {
+  std::string z_train, y_train, z_test, y_test;  // two splits given as files
+  std::string z, y;                              // or one set, split here
+  double test_fraction = 0.25;
+  std::string decoder = "linear";
+  std::string hidden = "64";
+  std::vector<uinfo::Index> hidden_widths;  // parsed from `hidden`
+  long cv = 0;
+  int bootstrap = 0;
+  double confidence = 0.95;
+  std::string pvi;
+  bool mdl = false;
+  std::uint64_t seed = 0;
+  long classes = 0;
+  bool log_k = false;
+  bool no_standardize = false;
+  bool use_double = false;
+};
+
+template <class S>
+struct Split {
+  uinfo::Matrix<S> z_train, z_test;  // features x samples
+  std::vector<uinfo::Label> y_train, y_test;
+};
+
+void require_input(bool ok, const std::string& message) {
+  if (!ok) throw uinfo::InvalidArgument(message);
+}
+
+template <class S>
+void require_one_label_per_sample(const uinfo::Matrix<S>& z, const std::vector<uinfo::Label>& y,
+                                  const std::string& z_flag, const std::string& y_flag) {
+  require_input(static_cast<std::size_t>(z.cols()) == y.size(),
+                z_flag + " has " + std::to_string(z.cols()) + " samples (rows) but " + y_flag +
+                    " has " + std::to_string(y.size()) + " labels; expected one label per sample");
+}
+
+// The samples at `indices`, in that order.
+template <class S>
+void take(const uinfo::Matrix<S>& z, const std::vector<uinfo::Label>& y,
+          std::span<const uinfo::Index> indices, uinfo::Matrix<S>& z_out,
+          std::vector<uinfo::Label>& y_out) {
+  z_out.resize(z.rows(), std::ssize(indices));
+  y_out.resize(indices.size());
+  for (std::size_t j = 0; j < indices.size(); ++j) {
+    z_out.col(static_cast<uinfo::Index>(j)) = z.col(indices[j]);
+    y_out[j] = y[static_cast<std::size_t>(indices[j])];
+  }
+}
+
+template <class S>
+Split<S> load(const Settings& s) {
+  Split<S> split;
+  if (s.z.empty()) {
+    split.z_train = uinfo::read_npy_matrix<S>(s.z_train);
+    split.y_train = uinfo::read_npy_labels(s.y_train);
+    split.z_test = uinfo::read_npy_matrix<S>(s.z_test);
+    split.y_test = uinfo::read_npy_labels(s.y_test);
+    require_one_label_per_sample(split.z_train, split.y_train, "--z-train", "--y-train");
+    require_one_label_per_sample(split.z_test, split.y_test, "--z-test", "--y-test");
+    require_input(split.z_train.rows() == split.z_test.rows(),
+                  "--z-train has " + std::to_string(split.z_train.rows()) +
+                      " features (columns) but --z-test has " +
+                      std::to_string(split.z_test.rows()) + "; expected the same representation");
+    return split;
+  }
+  const uinfo::Matrix<S> z = uinfo::read_npy_matrix<S>(s.z);
+  const std::vector<uinfo::Label> y = uinfo::read_npy_labels(s.y);
+  require_one_label_per_sample(z, y, "--z", "--y");
+  const uinfo::Index n = z.cols();
+  require_input(n >= 2, "--z has " + std::to_string(n) +
+                            " samples; expected at least 2 to split into training and test");
+  // The seed's own stream, so the split does not correlate with the decoder's draws.
+  std::vector<uinfo::Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), uinfo::Index{0});
+  uinfo::Rng{s.seed}.engine(uinfo::Stream::user).shuffle(std::span(order));
+  const auto n_test = std::clamp<uinfo::Index>(
+      static_cast<uinfo::Index>(std::llround(s.test_fraction * static_cast<double>(n))), 1, n - 1);
+  const std::span<const uinfo::Index> all(order);
+  take(z, y, all.first(static_cast<std::size_t>(n_test)), split.z_test, split.y_test);
+  take(z, y, all.subspan(static_cast<std::size_t>(n_test)), split.z_train, split.y_train);
+  return split;
+}
+
+// Both splits side by side, for the estimators that split one set themselves.
+template <class S>
+std::pair<uinfo::Matrix<S>, std::vector<uinfo::Label>> pooled(const Split<S>& split) {
+  uinfo::Matrix<S> z(split.z_train.rows(), split.z_train.cols() + split.z_test.cols());
+  z << split.z_train, split.z_test;
+  std::vector<uinfo::Label> y = split.y_train;
+  y.insert(y.end(), split.y_test.begin(), split.y_test.end());
+  return {std::move(z), std::move(y)};
+}
+
+// Runs every requested estimator with fresh copies of the unfitted `prototype`.
+template <class D>
+uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type>& split,
+                          const D& prototype) {
+  using S = typename D::scalar_type;
+  const uinfo::UsableInformationOptions options{
+      .classes = s.classes,
+      .standardize = !s.no_standardize,
+      .reference =
+          s.log_k ? uinfo::EntropyReference::log_classes : uinfo::EntropyReference::train_marginal,
+      .seed = s.seed};
+  D decoder = prototype;
+  const uinfo::UsableInformation info = uinfo::usable_information(
+      split.z_train, split.y_train, split.z_test, split.y_test, decoder, options);
+
+  uinfo::json::Object out;
+  out.add("program", program)
+      .add("uinfo_version", UINFO_VERSION_STRING)
+      .add("bits", info.bits)
+      .add("nats", info.nats)
+      .add("h_bits", info.h_bits)
+      .add("ce_bits", info.ce_bits)
+      .add("accuracy", info.accuracy)
+      .add("standard_error_bits", info.standard_error_bits)
+      .add("train_ce_bits", info.train_ce_bits)
+      .add("n_train", info.n_train)
+      .add("n_test", info.n_test)
+      .add("features", split.z_train.rows())
+      .add("classes", info.classes)
+      .add("decoder", info.decoder)
+      .add("iterations", info.iterations)
+      .add("seed", s.seed)
+      .add("reference", s.log_k ? "log_classes" : "train_marginal")
+      .add("standardize", !s.no_standardize)
+      .add("scalar", std::is_same_v<S, double> ? "float64" : "float32");
+  if (!s.z.empty()) out.add("test_fraction", s.test_fraction);
+
+  if (s.cv > 0 || s.mdl) {
+    const auto [z, y] = pooled(split);
+    if (s.cv > 0) {
+      const auto cv = uinfo::cross_validated_usable_information(z, y, prototype, s.cv, options);
+      std::vector<double> fold_bits;
+      for (const auto& fold : cv.folds) fold_bits.push_back(fold.bits);
+      uinfo::json::Object o;
+      o.add("k", s.cv)
+          .add("mean_bits", cv.mean_bits)
+          .add("standard_error_bits", cv.standard_error_bits)
+          .add("fold_bits", fold_bits);
+      out.add("cv", o);
+    }
+    if (s.mdl) {
+      uinfo::MdlOptions mdl_options;
+      mdl_options.classes = s.classes;
+      mdl_options.standardize = !s.no_standardize;
+      mdl_options.seed = s.seed;
+      const auto code = uinfo::mdl_codelength(z, y, prototype, mdl_options);
+      uinfo::json::Object o;
+      o.add("online_bits", code.online_bits)
+          .add("uniform_bits", code.uniform_bits)
+          .add("compression", code.compression)
+          .add("n", code.n)
+          .add("blocks", std::ssize(code.blocks));
+      out.add("mdl", o);
+    }
+  }
+  if (s.bootstrap > 0) {
+    const auto interval = uinfo::bootstrap_interval(info, s.bootstrap, s.confidence, s.seed);
+    uinfo::json::Object o;
+    o.add("replicates", s.bootstrap)
+        .add("confidence", interval.confidence)
+        .add("low_bits", interval.lower_bits)
+        .add("high_bits", interval.upper_bits)
+        .add("sd_bits", interval.standard_deviation_bits);
+    out.add("bootstrap", o);
+  }
+  if (!s.pvi.empty()) {
+    uinfo::write_npy(s.pvi, std::span<const double>(info.pointwise_bits));
+    out.add("pvi", s.pvi);
+  }
+  return out;
+}
+
+template <class S>
+uinfo::json::Object run(const Settings& s) {
+  const Split<S> split = load<S>(s);
+  if (s.decoder == "mlp") {
+    return probe(s, split, uinfo::MlpDecoder<S>{{.hidden = s.hidden_widths}});
+  }
+  return probe(s, split, uinfo::LinearDecoder<S>{});
+}
+
+// "64" or "64,32": one or two positive widths.
+std::vector<uinfo::Index> parse_widths(const std::string& text) {
+  std::vector<uinfo::Index> widths;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma - start);
+    if (part.empty() || part.size() > 6 ||
+        part.find_first_not_of("0123456789") != std::string::npos) {
+      return {};
+    }
+    widths.push_back(std::stol(part));
+    if (widths.back() < 1) return {};
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return widths.size() <= 2 ? widths : std::vector<uinfo::Index>{};
+}
+
+// Messages print as one line on stderr.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  uinfo::cli::Parser cli{
+      program,
+      "Measures the usable information I_u(Z;Y) = H(Y) - L_CE of a representation Z about labels\n"
+      "Y: a decoder is fitted to the training split and its held-out cross-entropy L_CE is\n"
+      "subtracted from H(Y), the cross-entropy of the training labels' marginal on the test\n"
+      "labels. Representations are NumPy .npy arrays of shape (samples, features), float32 or\n"
+      "float64, C or Fortran order; labels are 1-D integer arrays (int32 or int64) of classes\n"
+      "0, 1, 2, ... Give a training and a test split (--z-train, --y-train, --z-test, --y-test),\n"
+      "or one set to split here (--z, --y, --test-fraction).\n"
+      "Prints one JSON object on stdout (bits, nats, h_bits, ce_bits, accuracy, ...; all in bits\n"
+      "unless named nats), with a key per extra estimator requested. Exit status 0 on success,\n"
+      "2 on bad input (one line on stderr says what is wrong), 1 on any other failure.\n\n"
+      "Example:\n"
+      "  uinfo-probe --z-train z_train.npy --y-train y_train.npy --z-test z_test.npy \\\n"
+      "              --y-test y_test.npy --decoder mlp --hidden 64 --bootstrap 1000"};
+  cli.option("--z-train", s.z_train, "training representation, (samples, features) .npy")
+      .option("--y-train", s.y_train, "training labels, 1-D integer .npy")
+      .option("--z-test", s.z_test, "test representation, (samples, features) .npy")
+      .option("--y-test", s.y_test, "test labels, 1-D integer .npy")
+      .option("--z", s.z, "one representation to split (instead of --z-train/--z-test)")
+      .option("--y", s.y, "its labels")
+      .option("--test-fraction", s.test_fraction,
+              "with --z: the share in (0, 1) of samples, shuffled by --seed, held out for testing")
+      .option("--decoder", s.decoder,
+              "linear (multinomial logistic regression by L-BFGS) or mlp (ReLU MLP by Adam with "
+              "early stopping)")
+      .option("--hidden", s.hidden, "mlp: hidden widths, one or two, like 64 or 64,32")
+      .option("--cv", s.cv,
+              "also k-fold cross-validation over all samples (both splits pooled); 0: off")
+      .option("--bootstrap", s.bootstrap,
+              "also a percentile bootstrap interval from this many resamples of the test "
+              "samples' PVI; 0: off")
+      .option("--confidence", s.confidence, "the bootstrap interval's confidence level")
+      .option("--pvi", s.pvi,
+              "write each test sample's pointwise V-information (bits, float64, 1-D) to this "
+              ".npy; its mean is bits")
+      .option("--mdl", s.mdl,
+              "also the MDL online codelength of all samples' labels (both splits pooled)")
+      .option("--seed", s.seed, "fixes the --z split, the decoder, folds, resamples and MDL order")
+      .option("--classes", s.classes, "number of classes K; 0: 1 + the largest label")
+      .option("--log-k", s.log_k,
+              "use H(Y) = log2 K (balanced classes) instead of the training labels' marginal")
+      .option("--no-standardize", s.no_standardize,
+              "do not scale features by the training split's mean and deviation")
+      .option("--double", s.use_double, "compute in float64 (default: float32)");
+  cli.parse(argc, argv);
+
+  const bool two_files =
+      !s.z_train.empty() || !s.y_train.empty() || !s.z_test.empty() || !s.y_test.empty();
+  const bool one_file = !s.z.empty() || !s.y.empty();
+  if (two_files && one_file) {
+    cli.fail("give either --z-train/--y-train/--z-test/--y-test or --z/--y, not both");
+  }
+  if (one_file) {
+    if (s.z.empty()) cli.fail("--y needs --z (see --help)");
+    if (s.y.empty()) cli.fail("--z needs --y (see --help)");
+    if (!(s.test_fraction > 0 && s.test_fraction < 1)) {
+      cli.fail("--test-fraction must lie in (0, 1)");
+    }
+  } else {
+    std::string missing;
+    for (const auto& [flag, value] : {std::pair{"--z-train", &s.z_train},
+                                      {"--y-train", &s.y_train},
+                                      {"--z-test", &s.z_test},
+                                      {"--y-test", &s.y_test}}) {
+      if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(flag);
+    }
+    if (!missing.empty()) {
+      cli.fail("missing " + missing + " (or give --z, --y and --test-fraction; see --help)");
+    }
+  }
+  if (s.decoder != "linear" && s.decoder != "mlp") {
+    cli.fail("unknown --decoder '" + s.decoder + "'; expected linear or mlp");
+  }
+  s.hidden_widths = parse_widths(s.hidden);
+  if (s.hidden_widths.empty()) {
+    cli.fail("--hidden '" + s.hidden + "' must be one or two positive widths, like 64 or 64,32");
+  }
+  if (s.cv < 0 || s.cv == 1) cli.fail("--cv must be 0 (off) or at least 2 folds");
+  if (s.bootstrap < 0) cli.fail("--bootstrap must be 0 (off) or a number of resamples");
+  if (!(s.confidence > 0 && s.confidence < 1)) cli.fail("--confidence must lie in (0, 1)");
+  if (s.classes < 0) cli.fail("--classes must be 0 (from the labels) or a number of classes");
+
+  try {
+    const uinfo::json::Object out = s.use_double ? run<double>(s) : run<float>(s);
+    std::printf("%s\n", out.str().c_str());
+    return 0;
+  } catch (const uinfo::Diverged& e) {
+    std::fprintf(stderr, "%s: %s\n", program, one_line(e.what()).c_str());
+    return 1;
+  } catch (const uinfo::Error& e) {  // a file, a shape, a value or a label that is not usable
+    std::fprintf(stderr, "%s: %s\n", program, one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", program, one_line(e.what()).c_str());
+    return 1;
+  }
+}
