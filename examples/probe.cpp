@@ -47,7 +47,7 @@ struct Settings {
   std::uint64_t seed = 0;
   long classes = 0;
   bool log_k = false;
-  bool no_standardize = false;
+  std::string preprocess = "auto";
   bool use_double = false;
 };
 
@@ -126,6 +126,15 @@ std::pair<uinfo::Matrix<S>, std::vector<uinfo::Label>> pooled(const Split<S>& sp
   return {std::move(z), std::move(y)};
 }
 
+// The decoder's options with --preprocess applied ("auto" keeps the decoder's own default).
+template <class Options>
+Options with_preprocessing(Options options, const std::string& name) {
+  if (name == "none") options.preprocess = uinfo::Preprocess::none;
+  if (name == "standardize") options.preprocess = uinfo::Preprocess::standardize;
+  if (name == "whiten") options.preprocess = uinfo::Preprocess::whiten;
+  return options;
+}
+
 // Runs every requested estimator with fresh copies of the unfitted `prototype`.
 template <class D>
 uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type>& split,
@@ -133,7 +142,6 @@ uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type
   using S = typename D::scalar_type;
   const uinfo::UsableInformationOptions options{
       .classes = s.classes,
-      .standardize = !s.no_standardize,
       .reference =
           s.log_k ? uinfo::EntropyReference::log_classes : uinfo::EntropyReference::train_marginal,
       .seed = s.seed};
@@ -159,7 +167,7 @@ uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type
       .add("iterations", info.iterations)
       .add("seed", s.seed)
       .add("reference", s.log_k ? "log_classes" : "train_marginal")
-      .add("standardize", !s.no_standardize)
+      .add("preprocess", s.preprocess)
       .add("scalar", std::is_same_v<S, double> ? "float64" : "float32");
   if (!s.z.empty()) out.add("test_fraction", s.test_fraction);
 
@@ -179,7 +187,6 @@ uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type
     if (s.mdl) {
       uinfo::MdlOptions mdl_options;
       mdl_options.classes = s.classes;
-      mdl_options.standardize = !s.no_standardize;
       mdl_options.seed = s.seed;
       const auto code = uinfo::mdl_codelength(z, y, prototype, mdl_options);
       uinfo::json::Object o;
@@ -212,9 +219,13 @@ template <class S>
 uinfo::json::Object run(const Settings& s) {
   const Split<S> split = load<S>(s);
   if (s.decoder == "mlp") {
-    return probe(s, split, uinfo::MlpDecoder<S>{{.hidden = s.hidden_widths}});
+    using Mlp = uinfo::MlpDecoder<S>;
+    return probe(
+        s, split,
+        Mlp{with_preprocessing(typename Mlp::Options{.hidden = s.hidden_widths}, s.preprocess)});
   }
-  return probe(s, split, uinfo::LinearDecoder<S>{});
+  using Linear = uinfo::LinearDecoder<S>;
+  return probe(s, split, Linear{with_preprocessing(typename Linear::Options{}, s.preprocess)});
 }
 
 // "64" or "64,32": one or two positive widths.
@@ -290,8 +301,10 @@ int main(int argc, char** argv) {
       .option("--classes", s.classes, "number of classes K; 0: 1 + the largest label")
       .option("--log-k", s.log_k,
               "use H(Y) = log2 K (balanced classes) instead of the training labels' marginal")
-      .option("--no-standardize", s.no_standardize,
-              "do not scale features by the training split's mean and deviation")
+      .option("--preprocess", s.preprocess,
+              "how features are scaled, with the training split's statistics: none, standardize "
+              "(per feature), whiten (decorrelate and scale), or auto (the decoder's default: "
+              "whiten for linear, standardize for mlp)")
       .option("--double", s.use_double, "compute in float64 (default: float32)");
   cli.parse(argc, argv);
 
@@ -318,6 +331,11 @@ int main(int argc, char** argv) {
     if (!missing.empty()) {
       cli.fail("missing " + missing + " (or give --z, --y and --test-fraction; see --help)");
     }
+  }
+  if (s.preprocess != "auto" && s.preprocess != "none" && s.preprocess != "standardize" &&
+      s.preprocess != "whiten") {
+    cli.fail("unknown --preprocess '" + s.preprocess +
+             "'; expected auto, none, standardize or whiten");
   }
   if (s.decoder != "linear" && s.decoder != "mlp") {
     cli.fail("unknown --decoder '" + s.decoder + "'; expected linear or mlp");

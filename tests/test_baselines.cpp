@@ -308,7 +308,8 @@ TEST_CASE("bad input throws with what and where", "[baselines]") {
   const std::vector<Label> labels{0, 1, 0, 1, 0};
 
   const Matrix<double> empty(3, 0);
-  CHECK_THROWS_WITH(uinfo::binning_information(empty, std::vector<Label>{}), Contains("no samples"));
+  CHECK_THROWS_WITH(uinfo::binning_information(empty, std::vector<Label>{}),
+                    Contains("no samples"));
   CHECK_THROWS_AS(uinfo::kde_information(empty, std::vector<Label>{}), InvalidArgument);
   CHECK_THROWS_AS(uinfo::knn_information(empty, std::vector<Label>{}), InvalidArgument);
   CHECK_THROWS_WITH(uinfo::kde_information(Matrix<double>(0, 5), labels), Contains("0 units"));

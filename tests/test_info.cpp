@@ -170,10 +170,10 @@ TEST_CASE("the linear decoder reaches the maximum-likelihood fit", "[info][decod
   const Mixture m = random_mixture(4, 3, 0.8, engine);
   const Sample train = draw(m, 600, engine), test = draw(m, 600, engine);
   const double l2 = 1e-3;
-  LinearDecoder<double> decoder({.l2 = l2, .lbfgs = {.gradient_tolerance = 1e-10}});
-  const auto info = usable_information<LinearDecoder<double>>(train.z.cast<double>(), train.y,
-                                                              test.z.cast<double>(), test.y,
-                                                              decoder, {.standardize = false});
+  LinearDecoder<double> decoder(
+      {.l2 = l2, .preprocess = Preprocess::none, .lbfgs = {.gradient_tolerance = 1e-10}});
+  const auto info = usable_information<LinearDecoder<double>>(
+      train.z.cast<double>(), train.y, test.z.cast<double>(), test.y, decoder);
 
   // Newton's method on theta = vec(W, b) for K = 3 classes, d = 4 features.
   const Index d = 4, k = 3, p = k * (d + 1);
@@ -397,5 +397,26 @@ TEST_CASE("usable_information refuses bad input, saying what and where", "[info]
     CHECK_THROWS_WITH(
         decoder.log_probabilities(test.z.leftCols(3), MatrixView<float>(out.data(), 2, 3)),
         Contains("not been fitted"));
+  }
+}
+
+TEST_CASE("a refitted feature map carries affine weights over unchanged", "[info][preprocess]") {
+  // y = W A_old(z) + b must equal W' A_new(z) + b' for every z: what makes a warm start after
+  // the representation moved start from the same function.
+  Engine engine = Rng{17}.engine(Stream::data);
+  const Mixture m = random_mixture(6, 3, 1.0, engine);
+  Sample before = draw(m, 400, engine), after = draw(m, 400, engine);
+  after.z = (after.z.array() * 1.7f + 0.3f).matrix();  // the representation moved
+  const Matrix<double> w = Matrix<double>::Random(3, 6), b = Matrix<double>::Random(3, 1);
+  for (const Preprocess how : {Preprocess::none, Preprocess::standardize, Preprocess::whiten}) {
+    const FeatureMap<double> old_map(before.z.cast<double>(), how);
+    const FeatureMap<double> new_map(after.z.cast<double>(), how);
+    Matrix<double> w2, b2;
+    new_map.carry_over(old_map, w, b, w2, b2);
+    const Matrix<double> probe = after.z.cast<double>();
+    const Matrix<double> y_old = (w * old_map(probe)).colwise() + b.col(0);
+    const Matrix<double> y_new = (w2 * new_map(probe)).colwise() + b2.col(0);
+    INFO(to_string(how));
+    CHECK((y_old - y_new).cwiseAbs().maxCoeff() < 1e-9);
   }
 }

@@ -153,8 +153,9 @@ struct Files {
   }
 };
 
-UsableInformation in_process(const Files& f, UsableInformationOptions options = {}) {
-  LinearDecoder<float> decoder;
+UsableInformation in_process(const Files& f, UsableInformationOptions options = {},
+                             Preprocess preprocess = Preprocess::whiten) {
+  LinearDecoder<float> decoder({.preprocess = preprocess});
   return usable_information(f.train.z, f.train.y, f.test.z, f.test.y, decoder, options);
 }
 
@@ -229,11 +230,10 @@ TEST_CASE("the probe of two splits reports what usable_information computes", "[
         in_process(f, {.classes = 4, .reference = EntropyReference::log_classes});
     CHECK(number(k.out, "bits") == Approx(reference.bits).margin(1e-9));
   }
-  SECTION("--no-standardize fits the raw features") {
-    const Result raw = run_probe(f.dir.path, f.args() + " --no-standardize");
+  SECTION("--preprocess none fits the raw features") {
+    const Result raw = run_probe(f.dir.path, f.args() + " --preprocess none");
     REQUIRE(raw.status == 0);
-    CHECK(number(raw.out, "bits") ==
-          Approx(in_process(f, {.standardize = false}).bits).margin(1e-9));
+    CHECK(number(raw.out, "bits") == Approx(in_process(f, {}, Preprocess::none).bits).margin(1e-9));
   }
 }
 
@@ -356,7 +356,7 @@ TEST_CASE("help describes every flag", "[probe]") {
   for (const char* flag :
        {"--z-train", "--y-train", "--z-test", "--y-test", "--z ", "--y ", "--test-fraction",
         "--decoder", "--hidden", "--cv", "--bootstrap", "--pvi", "--mdl", "--seed", "--classes",
-        "--log-k", "--no-standardize", "(default: linear)"}) {
+        "--log-k", "--preprocess", "(default: linear)"}) {
     CHECK_THAT(r.out, Contains(flag));
   }
 }

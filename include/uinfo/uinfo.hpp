@@ -53,6 +53,7 @@
 #include "uinfo/info/kde.hpp"
 #include "uinfo/info/knn.hpp"
 #include "uinfo/info/mdl.hpp"
+#include "uinfo/info/preprocess.hpp"
 #include "uinfo/info/samples.hpp"
 #include "uinfo/info/uncertainty.hpp"
 #include "uinfo/info/usable_information.hpp"

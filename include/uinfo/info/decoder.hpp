@@ -2,9 +2,10 @@
 // network, trained by uinfo's optimizers on a representation Z (features x samples) to predict a
 // label; usable_information() then scores it on held-out samples.
 //
-// A decoder object keeps its network between fits: when the same layer is probed again later in
-// training, the next fit starts from the previous weights (warm start), which converges in a
-// fraction of the iterations.
+// A decoder is a feature map (see preprocess.hpp), fitted to the training features, followed by a
+// network. It keeps both between fits: when the same layer is probed
+// again later in training, the map is refitted and the previous weights are carried over to the
+// new coordinates (warm start), so the fit starts where the last one ended.
 #pragma once
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/info/entropy.hpp"
+#include "uinfo/info/preprocess.hpp"
 #include "uinfo/info/samples.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/input.hpp"
@@ -63,9 +65,25 @@ double add_weight_penalty(Net& net, double l2) {
 }
 
 template <class Net>
-void log_softmax_of(Net& net, const Matrix<typename Net::scalar_type>& z,
+void log_softmax_of(Net& net, const Matrix<typename Net::scalar_type>& features,
                     MatrixView<typename Net::scalar_type> out) {
-  SoftmaxCrossEntropy::log_probabilities<typename Net::scalar_type>(net.forward(z), out);
+  SoftmaxCrossEntropy::log_probabilities<typename Net::scalar_type>(net.forward(features), out);
+}
+
+// Moves a warm start into the coordinates of `map`: every parameter of `previous` is copied into
+// `next` (built for map.outputs() inputs), the first Dense layer's through FeatureMap::carry_over.
+template <class Net, class S>
+void carry_over(const Net& previous, const FeatureMap<S>& previous_map, Net& next,
+                const FeatureMap<S>& map) {
+  std::vector<const Parameter<S>*> from;
+  std::vector<Parameter<S>*> to;
+  previous.for_each_parameter([&](const Parameter<S>& p) { from.push_back(&p); });
+  next.for_each_parameter([&](Parameter<S>& p) { to.push_back(&p); });
+  for (std::size_t i = 2; i < from.size(); ++i) to[i]->value = from[i]->value;  // after layer 1
+  const auto& first = previous.template layer<1>();
+  auto& next_first = next.template layer<1>();
+  map.carry_over(previous_map, first.weight().value, first.bias().value, next_first.weight().value,
+                 next_first.bias().value);
 }
 
 inline void require_fitted(bool fitted, const char* decoder) {
@@ -86,6 +104,7 @@ class LinearDecoder {
   using Network = Sequential<S, Input<dynamic>, Dense<dynamic>>;
   struct Options {
     double l2 = 1e-5;
+    Preprocess preprocess = Preprocess::whiten;
     LbfgsOptions lbfgs{};
     bool warm_start = true;
   };
@@ -99,14 +118,20 @@ class LinearDecoder {
   DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
     const Index n = z.cols();
-    if (!options_.warm_start || !net_ || net_->layer_size(0) != z.rows() ||
-        net_->layer_size(1) != classes) {
-      net_.emplace(Rng{seed}, typename Network::RuntimeSizes{z.rows(), classes});
-      net_->for_each_parameter([](auto& p) { p.value.setZero(); });  // the uniform prediction
+    FeatureMap<S> map(z, options_.preprocess);
+    const Matrix<S> x = map(z);
+    Network next(Rng{seed}, typename Network::RuntimeSizes{map.outputs(), classes});
+    if (options_.warm_start && net_ && map_.inputs() == z.rows() &&
+        net_->layer_size(1) == classes) {
+      detail::carry_over(*net_, map_, next, map);
+    } else {
+      next.for_each_parameter([](auto& p) { p.value.setZero(); });  // the uniform prediction
     }
-    // The Dense layer runs on z directly: the full batch is not copied into the Input layer.
+    net_ = std::move(next);
+    map_ = std::move(map);
+    // The Dense layer runs on x directly: the full batch is not copied into the Input layer.
     auto& dense = net_->template layer<1>();
-    const ConstMatrixView<S> inputs(z.data(), z.rows(), n);
+    const ConstMatrixView<S> inputs(x.data(), x.rows(), n);
     Buffer<S> output_gradient;
     auto objective = [&](const Vector<double>& w, Vector<double>& gradient) {
       copy_parameters_from(*net_, w);
@@ -128,11 +153,12 @@ class LinearDecoder {
 
   void log_probabilities(const Matrix<S>& z, MatrixView<S> out) {
     detail::require_fitted(net_.has_value(), "LinearDecoder");
-    detail::log_softmax_of(*net_, z, out);
+    detail::log_softmax_of(*net_, map_(z), out);
   }
 
  private:
   Options options_;
+  FeatureMap<S> map_;
   std::optional<Network> net_;
 };
 
@@ -145,8 +171,12 @@ class MlpDecoder {
   using OneHidden = Sequential<S, Input<dynamic>, Dense<dynamic>, Relu, Dense<dynamic>>;
   using TwoHidden =
       Sequential<S, Input<dynamic>, Dense<dynamic>, Relu, Dense<dynamic>, Relu, Dense<dynamic>>;
+  using Network = std::variant<std::monostate, OneHidden, TwoHidden>;  // empty until fitted
   struct Options {
     std::vector<Index> hidden{64};  // one or two widths
+    // Per feature: an MLP is not invariant to rotations anyway, and whitening from the few
+    // samples of MDL's first blocks would throw away directions.
+    Preprocess preprocess = Preprocess::standardize;
     double learning_rate = 1e-3;
     double weight_decay = 1e-4;  // coupled L2, as PyTorch's Adam
     Index batch_size = 128;
@@ -176,15 +206,31 @@ class MlpDecoder {
       throw InvalidArgument("uinfo::MlpDecoder::fit: " + std::to_string(z.cols()) +
                             " samples; expected at least 2 (one for the validation split)");
     }
+    FeatureMap<S> map(z, options_.preprocess);
     const Rng rng{seed};
-    const bool fresh = ensure_network(z.rows(), classes, rng);
-    auto [train, validation] = split(z, labels, seed);
+    auto [train, validation] = split(map(z), labels, seed);
+    Network next = make_network(map.outputs(), classes, rng);
+    std::visit(
+        [&](auto& fresh) {
+          using Net = std::decay_t<decltype(fresh)>;
+          if constexpr (!std::is_same_v<Net, std::monostate>) {
+            const Net* previous = std::get_if<Net>(&net_);
+            if (options_.warm_start && previous && map_.inputs() == z.rows() &&
+                previous->layer_size(Net::depth - 1) == classes) {
+              detail::carry_over(*previous, map_, fresh, map);
+            } else {
+              start_at_marginal(fresh, train.labels, classes);
+            }
+          }
+        },
+        next);
+    net_ = std::move(next);
+    map_ = std::move(map);
     return std::visit(
         [&](auto& net) -> DecoderFit {
           if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
             return {0, 0};
           } else {
-            if (fresh) start_at_marginal(net, train.labels, classes);
             return train_with_early_stopping(net, train, validation, rng);
           }
         },
@@ -197,35 +243,19 @@ class MlpDecoder {
           if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
             detail::require_fitted(false, "MlpDecoder");
           } else {
-            detail::log_softmax_of(net, z, out);
+            detail::log_softmax_of(net, map_(z), out);
           }
         },
         net_);
   }
 
  private:
-  // Makes a network unless the current one fits (and warm starts are on); returns whether it did.
-  bool ensure_network(Index inputs, Index classes, const Rng& rng) {
-    const bool fits = std::visit(
-        [&](const auto& net) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(net)>, std::monostate>) {
-            return false;
-          } else {
-            return net.layer_size(0) == inputs &&
-                   net.layer_size(std::decay_t<decltype(net)>::depth - 1) == classes;
-          }
-        },
-        net_);
-    if (fits && options_.warm_start) return false;
+  Network make_network(Index inputs, Index classes, const Rng& rng) const {
     if (options_.hidden.size() == 1) {
-      net_.template emplace<OneHidden>(
-          rng, typename OneHidden::RuntimeSizes{inputs, options_.hidden[0], classes});
-    } else {
-      net_.template emplace<TwoHidden>(
-          rng, typename TwoHidden::RuntimeSizes{inputs, options_.hidden[0], options_.hidden[1],
-                                                classes});
+      return OneHidden(rng, typename OneHidden::RuntimeSizes{inputs, options_.hidden[0], classes});
     }
-    return true;
+    return TwoHidden(rng, typename TwoHidden::RuntimeSizes{inputs, options_.hidden[0],
+                                                           options_.hidden[1], classes});
   }
 
   // The output layer starts at zero weights and log-marginal biases: the fit begins at the best
@@ -284,7 +314,8 @@ class MlpDecoder {
   }
 
   Options options_;
-  std::variant<std::monostate, OneHidden, TwoHidden> net_;
+  FeatureMap<S> map_;
+  Network net_;
 };
 
 }  // namespace uinfo

@@ -30,9 +30,8 @@ struct MdlOptions {
   // uniformly coded first block: a decoder fitted to one sample predicts nothing honestly, and
   // MlpDecoder needs 2 to carve its validation split. At least 2.
   Index min_training_samples = 2;
-  Index classes = 0;        // K; 0: 1 + the largest label
-  bool standardize = true;  // by each training prefix's statistics only, never the coded block's
-  std::uint64_t seed = 0;   // the order of the samples and every decoder fit
+  Index classes = 0;       // K; 0: 1 + the largest label
+  std::uint64_t seed = 0;  // the order of the samples and every decoder fit
 };
 
 // Samples [start, start + size) of the shuffled order, sent with the code of a decoder trained on
@@ -113,8 +112,7 @@ MdlCodelength mdl_codelength(const Matrix<typename D::scalar_type>& z,
       {0, ends.front(), static_cast<double>(ends.front()) * uniform_bits_per_label});
 
   D model = decoder;
-  const UsableInformationOptions fit_options{
-      .classes = classes, .standardize = options.standardize, .seed = options.seed};
+  const UsableInformationOptions fit_options{.classes = classes, .seed = options.seed};
   for (std::size_t b = 1; b < ends.size(); ++b) {
     const Index start = ends[b - 1], size = ends[b] - ends[b - 1];
     // usable_information standardises by the prefix alone and reports the block's mean

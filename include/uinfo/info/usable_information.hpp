@@ -29,8 +29,7 @@ enum class EntropyReference {
 };
 
 struct UsableInformationOptions {
-  Index classes = 0;        // 0: 1 + the largest label in either split
-  bool standardize = true;  // scale features by the training split's mean and deviation
+  Index classes = 0;  // 0: 1 + the largest label in either split
   EntropyReference reference = EntropyReference::train_marginal;
   double pseudo_count = 0.5;  // added to each class count of the marginal (see label_marginal)
   std::uint64_t seed = 0;     // the decoder's initialisation and minibatch order
@@ -52,28 +51,6 @@ struct UsableInformation {
   std::vector<double> pointwise_bits;
 };
 
-namespace detail {
-
-// Features scaled by the training split's mean and standard deviation (constant features are
-// only centred), so that one regularisation strength suits every layer.
-template <class S>
-std::pair<Matrix<S>, Matrix<S>> standardized(const Matrix<S>& train, const Matrix<S>& test) {
-  const Vector<double> mean = train.template cast<double>().rowwise().mean();
-  const Vector<double> deviation =
-      ((train.template cast<double>().colwise() - mean).array().square().rowwise().mean())
-          .sqrt()
-          .matrix();
-  const Vector<double> scale = (deviation.array() > 1e-12).select(deviation.cwiseInverse(), 1.0);
-  auto apply = [&](const Matrix<S>& z) -> Matrix<S> {
-    return ((z.template cast<double>().colwise() - mean).array().colwise() * scale.array())
-        .matrix()
-        .template cast<S>();
-  };
-  return {apply(train), apply(test)};
-}
-
-}  // namespace detail
-
 template <Decoder D>
 UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_train,
                                      std::span<const Label> y_train,
@@ -92,11 +69,9 @@ UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_tr
                           std::to_string(z_test.rows()) + "; expected the same representation");
   }
 
-  const auto [train, test] =
-      options.standardize ? detail::standardized(z_train, z_test) : std::pair{z_train, z_test};
-  const DecoderFit fitted = decoder.fit(train, y_train, classes, options.seed);
-  Matrix<S> log_p(classes, test.cols());
-  decoder.log_probabilities(test, MatrixView<S>(log_p.data(), classes, test.cols()));
+  const DecoderFit fitted = decoder.fit(z_train, y_train, classes, options.seed);
+  Matrix<S> log_p(classes, z_test.cols());
+  decoder.log_probabilities(z_test, MatrixView<S>(log_p.data(), classes, z_test.cols()));
 
   const auto marginal = label_marginal(y_train, classes, options.pseudo_count);
   UsableInformation result;

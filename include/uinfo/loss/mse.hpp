@@ -10,15 +10,16 @@ namespace uinfo {
 
 struct MeanSquaredError {
   template <class S>
-  static S value(ConstMatrixRef<S> predictions, ConstMatrixRef<S> targets) {
+  static double value(ConstMatrixRef<S> predictions, ConstMatrixRef<S> targets) {
     check(predictions, targets);
-    return (predictions - targets).squaredNorm() / static_cast<S>(predictions.size());
+    return (predictions - targets).template cast<double>().squaredNorm() /
+           static_cast<double>(predictions.size());
   }
 
   // Also writes d(loss)/d(predictions) = 2 (predictions - targets) / size.
   template <class S>
-  static S value_and_gradient(ConstMatrixRef<S> predictions, ConstMatrixRef<S> targets,
-                              MatrixView<S> gradient) {
+  static double value_and_gradient(ConstMatrixRef<S> predictions, ConstMatrixRef<S> targets,
+                                   MatrixView<S> gradient) {
     check(predictions, targets);
     if (gradient.rows() != predictions.rows() || gradient.cols() != predictions.cols()) {
       throw InvalidArgument(
@@ -26,7 +27,8 @@ struct MeanSquaredError {
           "expected that of the predictions");
     }
     gradient = (predictions - targets) * (S(2) / static_cast<S>(predictions.size()));
-    return (predictions - targets).squaredNorm() / static_cast<S>(predictions.size());
+    return (predictions - targets).template cast<double>().squaredNorm() /
+           static_cast<double>(predictions.size());
   }
 
  private:

@@ -54,22 +54,23 @@ struct SoftmaxCrossEntropy {
       out[j] = sample_loss(logits.col(j).array(), labels[j]);
   }
 
-  // Mean loss over the batch in nats.
+  // Mean loss over the batch in nats (accumulated and returned in double: optimizers such as
+  // L-BFGS compare losses that differ in the seventh digit).
   template <class S>
-  static S value(ConstMatrixRef<S> logits, std::span<const Label> labels) {
+  static double value(ConstMatrixRef<S> logits, std::span<const Label> labels) {
     check(logits, labels);
     double total = 0;
     for (Index j = 0; j < logits.cols(); ++j)
       total += sample_loss(logits.col(j).array(), labels[j]);
-    return static_cast<S>(total / static_cast<double>(logits.cols()));
+    return total / static_cast<double>(logits.cols());
   }
 
   // Mean loss over the batch in nats, and its gradient with respect to the logits:
   // (softmax - onehot) / batch. Whole-matrix array operations, so that the exponentials run
   // vectorised over all classes and samples at once rather than column by column.
   template <class S>
-  static S value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels,
-                              MatrixView<S> gradient) {
+  static double value_and_gradient(ConstMatrixRef<S> logits, std::span<const Label> labels,
+                                   MatrixView<S> gradient) {
     check(logits, labels);
     require_output_shape(logits, gradient.rows(), gradient.cols(), "value_and_gradient");
     const Index n = logits.cols();
@@ -92,7 +93,7 @@ struct SoftmaxCrossEntropy {
         g(y, j) -= inverse_batch;
       }
     }
-    return static_cast<S>(total / static_cast<double>(n));
+    return total / static_cast<double>(n);
   }
 
  private:

@@ -76,7 +76,7 @@ LbfgsResult minimize_lbfgs(Objective&& f, Vector<double>& x, const LbfgsOptions&
       value_new = f(x_new, g_new);
       ++evaluations;
       if (std::isfinite(value_new) && value_new <= value + 1e-4 * step * slope) break;
-      if (tries == 40) return {value, iteration, evaluations, true};  // no progress possible
+      if (tries == 30) return {value, iteration, evaluations, true};  // no progress possible
       step *= 0.5;
     }
     Pair pair{x_new - x, g_new - g, 0};
