@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "uinfo/core/error.hpp"
+#include "uinfo/core/file.hpp"
 #include "uinfo/core/format.hpp"
 
 namespace uinfo::json {
@@ -41,13 +41,7 @@ class Object {
 
   // Written beside the target and renamed over it, so readers never see half a file.
   void write(const std::filesystem::path& path) const {
-    const auto partial = path.string() + ".partial";
-    {
-      std::ofstream out(partial);
-      out << str() << '\n';
-      if (!out) throw IoError("uinfo: cannot write '" + partial + "'");
-    }
-    std::filesystem::rename(partial, path);
+    write_file_atomically(path, "uinfo::json", [&](std::ofstream& out) { out << str() << '\n'; });
   }
 
  private:

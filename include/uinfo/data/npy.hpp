@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/file.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 
@@ -285,35 +286,15 @@ inline std::string header(const std::string& descr, const std::vector<std::uint6
   return out + dict + std::string(padding, ' ') + '\n';
 }
 
-// Writes to `path` + ".partial", then renames it over `path`: a failure loses nothing already
-// there.
+// Written beside `path` and renamed over it: a failure loses nothing already there.
 template <class T>
 void write(const std::filesystem::path& path, const std::vector<std::uint64_t>& shape,
            const T* data, std::size_t count) {
-  const std::filesystem::path temporary = path.string() + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw IoError("uinfo::write_npy: cannot open '" + temporary.string() + "' for writing");
-    }
+  write_file_atomically(path, "uinfo::write_npy", [&](std::ofstream& out) {
     const std::string h = header(descr<T>(), shape);
     out.write(h.data(), static_cast<std::streamsize>(h.size()));
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(sizeof(T) * count));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw IoError("uinfo::write_npy: writing '" + temporary.string() + "' failed");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw IoError("uinfo::write_npy: cannot replace '" + path.string() + "': " + error.message());
-  }
+  });
 }
 }  // namespace detail::npy
 

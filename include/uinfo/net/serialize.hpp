@@ -14,6 +14,7 @@
 #include <string>
 
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/file.hpp"
 #include "uinfo/core/parameter.hpp"
 
 namespace uinfo {
@@ -82,15 +83,12 @@ class Reader {
 };
 }  // namespace detail
 
-// Writes to a temporary file beside `path`, then renames it over `path`: an interrupted save
-// leaves any earlier file intact.
+// Written beside `path` and renamed over it (write_file_atomically): an interrupted save leaves
+// any earlier file intact.
 template <class Net>
 void save(const Net& net, const std::filesystem::path& path) {
   using S = typename Net::scalar_type;
-  const std::filesystem::path temporary = path.string() + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError("uinfo::save: cannot open '" + temporary.string() + "' for writing");
+  write_file_atomically(path, "uinfo::save", [&](std::ofstream& out) {
     detail::Writer writer(out);
     out.write(network_file_magic, sizeof network_file_magic);
     writer.value(network_file_version);
@@ -110,16 +108,7 @@ void save(const Net& net, const std::filesystem::path& path) {
         if (m.size() == p.size()) writer.matrix(m);
       }
     });
-    out.flush();
-    if (!out) throw IoError("uinfo::save: writing '" + temporary.string() + "' failed");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw IoError("uinfo::save: cannot replace '" + path.string() + "': " + error.message());
-  }
+  });
 }
 
 // Reads parameters and optimizer state saved from a network of exactly this architecture. On any
