@@ -93,7 +93,7 @@ TEST_CASE("binning: one unit, 4 bins over the observed range, counted by hand", 
   CHECK(result.i_ty_nats == Approx(0.5 * std::numbers::ln2).epsilon(1e-14));
 }
 
-TEST_CASE("binning: two units give tuples; Y a function of T gives I(T;Y) = H(Y)", "[baselines]") {
+TEST_CASE("binning: two units give tuples, Y a function of T gives I(T, Y) = H(Y)", "[baselines]") {
   // Both units share the layer's range [-1, 1] in 2 bins: -1 -> bin 0 and 1 -> bin 1. Tuples:
   // (0,0) x 3, (0,1) x 2, (1,0) x 2, (1,1) x 1.
   Matrix<float> t(2, 8);
@@ -114,7 +114,7 @@ TEST_CASE("binning: two units give tuples; Y a function of T gives I(T;Y) = H(Y)
   CHECK(uinfo::binning_information(t, sparse, {.bins = 2}).i_ty_bits == Approx(h_y).epsilon(1e-14));
 }
 
-TEST_CASE("binning: T independent of Y gives I(T;Y) = 0 exactly", "[baselines]") {
+TEST_CASE("binning: T independent of Y gives I(T, Y) = 0 exactly", "[baselines]") {
   // Each class holds one sample of each of the 4 bins.
   const Matrix<double> t = row({0, 0, 1, 1, 2, 2, 3, 3});
   const std::vector<Label> labels{0, 1, 0, 1, 1, 0, 0, 1};
@@ -258,7 +258,7 @@ TEST_CASE("digamma matches known values", "[baselines]") {
   CHECK_THROWS_AS(uinfo::digamma(-1.5), InvalidArgument);
 }
 
-TEST_CASE("knn: Gaussian classes match the integrated I(Z;Y)", "[baselines]") {
+TEST_CASE("knn: Gaussian classes match the integrated I(Z, Y)", "[baselines]") {
   // Over 40 seeds (n = 4000, k = 3, mu in {0, 0.5, 1, 2}, 1 or 2 units) the error had mean
   // within +-0.002 nats and standard deviation 0.004-0.009 nats, largest 0.021: the margin,
   // 0.035 nats, is 4 standard deviations. (Seed 2024 here: errors -0.0002 and -0.0008.)

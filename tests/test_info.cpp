@@ -239,7 +239,7 @@ TEST_CASE("Z independent of Y: no usable information beyond the decoder's fittin
   CHECK(by_mlp.bits > -fitting_noise - 2 * by_mlp.standard_error_bits);
 }
 
-TEST_CASE("2 Gaussian classes in 20-D: the linear decoder recovers Shannon's I(Z;Y)",
+TEST_CASE("2 Gaussian classes in 20-D: the linear decoder recovers Shannon's I(Z, Y)",
           "[info][decoder]") {
   Engine engine = Rng{11}.engine(Stream::data);
   const Mixture m = random_mixture(20, 2, 0.3, engine);
@@ -254,7 +254,7 @@ TEST_CASE("2 Gaussian classes in 20-D: the linear decoder recovers Shannon's I(Z
   CHECK(info.decoder == "linear");
 }
 
-TEST_CASE("10 Gaussian classes in 50-D: the estimate approaches Shannon's I(Z;Y) as n grows",
+TEST_CASE("10 Gaussian classes in 50-D: the estimate approaches Shannon's I(Z, Y) as n grows",
           "[info][decoder]") {
   // A decoder fitted on n samples loses about p / 2n nats of held-out log-likelihood to the
   // true posterior (p = 459 parameters here; the asymptotics of maximum likelihood): 0.066 bits

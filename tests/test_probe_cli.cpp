@@ -1,9 +1,9 @@
 // The uinfo-probe program, run as a user runs it: .npy files written with write_npy into a scratch
 // directory, the JSON on stdout checked against the library called in-process on the same arrays,
 // and every kind of bad input answered by exit status 2 and one line on stderr.
-#include <sys/wait.h>
 #include <catch2/catch.hpp>
 
+#include "program.hpp"
 #include "scratch_dir.hpp"
 
 #include <cmath>
@@ -34,15 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using Result = ProgramResult;
 
 void write_text(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -51,32 +43,15 @@ void write_text(const fs::path& path, const std::string& bytes) {
 
 // Runs uinfo-probe with `args` (paths inside are single-quoted by the caller's helpers).
 Result run_probe(const fs::path& dir, const std::string& args) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command =
-      "'" UINFO_PROBE_PATH "' " + args + " > '" + out.string() + "' 2> '" + err.string() + "'";
-  const int raw = std::system(command.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+  return run_program(UINFO_PROBE_PATH, dir, args);
 }
 
 std::string quoted(const fs::path& path) {
   return "'" + path.string() + "'";
 }
 
-// The number after "key": in `json`, searching from the object named `within` if given.
 double number(const std::string& json, const std::string& key, const std::string& within = "") {
-  std::size_t from = 0;
-  if (!within.empty()) {
-    from = json.find("\"" + within + "\": {");
-    if (from == std::string::npos) FAIL("no object \"" << within << "\" in " << json);
-  }
-  const std::string needle = "\"" + key + "\": ";
-  const std::size_t at = json.find(needle, from);
-  if (at == std::string::npos) FAIL("no key \"" << key << "\" in " << json);
-  return std::strtod(json.c_str() + at + needle.size(), nullptr);
+  return json_number(json, key, within);
 }
 
 std::string text(const std::string& json, const std::string& key) {

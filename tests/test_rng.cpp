@@ -12,7 +12,7 @@ using uinfo::Engine;
 using uinfo::Rng;
 using uinfo::Stream;
 
-TEST_CASE("one seed gives the same stream; other seeds, streams and indices differ", "[rng]") {
+TEST_CASE("one seed gives the same stream, other seeds, streams and indices differ", "[rng]") {
   Engine a = Rng{42}.engine(Stream::init, 3);
   Engine b = Rng{42}.engine(Stream::init, 3);
   Engine other_seed = Rng{43}.engine(Stream::init, 3);

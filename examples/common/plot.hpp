@@ -11,13 +11,15 @@
 namespace uinfo::plot {
 
 // `script` draws into the terminal set here; returns whether the PNG was made.
-inline bool render_png(const std::filesystem::path& png, const std::string& script) {
+inline bool render_png(const std::filesystem::path& png, const std::string& script,
+                       int width = 1000, int height = 600) {
   const std::filesystem::path figure = std::filesystem::absolute(png);
   std::filesystem::path script_path = figure;
   script_path.replace_extension(".gp");
   {
     std::ofstream out(script_path);
-    out << "set terminal pngcairo size 1000,600 enhanced font 'DejaVu Sans,11'\n"
+    out << "set terminal pngcairo size " << width << "," << height
+        << " enhanced font 'DejaVu Sans,11'\n"
         << "set output '" << figure.filename().string() << "'\n"
         << script;
   }

@@ -44,6 +44,7 @@
 #include "uinfo/optim/schedule.hpp"
 #include "uinfo/optim/sgd.hpp"
 
+#include "uinfo/data/checkerboard.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/data/npy.hpp"
 #include "uinfo/data/synthetic.hpp"
