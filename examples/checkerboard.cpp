@@ -281,13 +281,6 @@ std::map<Curve, std::map<double, std::vector<double>>> by_curve(const std::vecto
   return curves;
 }
 
-std::pair<double, double> mean_and_sd(const std::vector<double>& v) {
-  double mean = 0, squares = 0;
-  for (const double x : v) mean += x / static_cast<double>(v.size());
-  for (const double x : v) squares += (x - mean) * (x - mean);
-  return {mean, v.size() > 1 ? std::sqrt(squares / static_cast<double>(v.size() - 1)) : 0.0};
-}
-
 // info_curves.dat holds one gnuplot data block per (curve, seed) then per curve the mean, so the
 // script can draw seeds thin and the mean thick; info.png is a grid of labels x hidden layers.
 void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem::path& dir,
@@ -313,7 +306,7 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
     data << "# mean " << std::get<0>(curve) << ' ' << std::get<1>(curve) << " layer "
          << std::get<2>(curve) << '\n';
     for (const auto& [epoch, values] : points) {
-      const auto [mean, sd] = mean_and_sd(values);
+      const auto [mean, sd] = uinfo::mean_and_deviation(values);
       data << epoch << ' ' << mean << ' ' << sd << '\n';
     }
     data << "\n\n";
@@ -378,7 +371,7 @@ uinfo::json::Object summarise(const std::vector<Row>& rows, const std::filesyste
     const auto& [decoder, label, layer] = curve;
     double peak = -1e300, peak_epoch = 0, final_mean = 0, final_sd = 0;
     for (const auto& [epoch, values] : points) {
-      const auto [mean, sd] = mean_and_sd(values);
+      const auto [mean, sd] = uinfo::mean_and_deviation(values);
       csv.row(epoch, layer, label, decoder, mean, sd, values.size());
       if (mean > peak) {
         peak = mean;

@@ -52,7 +52,9 @@ std::string descr() {
 template <class T>
 bool names(std::string_view d) {
   // '<u1' is what numpy.dtype('<u1') means too, though NumPy itself writes '|u1'.
-  return d == descr<T>() || (sizeof(T) == 1 && d == "<" + descr<T>().substr(1));
+  const std::string own = descr<T>();
+  return d == own ||
+         (sizeof(T) == 1 && d.size() == 3 && d[0] == '<' && d.substr(1) == own.substr(1));
 }
 
 // Python's repr of a shape tuple: (), (3,), (3, 4).

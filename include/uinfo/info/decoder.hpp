@@ -196,7 +196,10 @@ class MlpDecoder {
 
   std::string name() const {
     std::string widths;
-    for (const Index w : options_.hidden) widths += (widths.empty() ? "" : "-") + std::to_string(w);
+    for (const Index w : options_.hidden) {
+      if (!widths.empty()) widths += '-';
+      widths += std::to_string(w);
+    }
     return "mlp(" + widths + ")";
   }
 

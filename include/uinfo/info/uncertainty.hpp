@@ -47,8 +47,7 @@ struct SeedSpread {
   double standard_deviation_bits = 0;  // sample standard deviation (n - 1)
 };
 
-namespace detail {
-
+// Mean and sample standard deviation (n - 1; 0 for a single value), e.g. over seeds.
 struct MeanAndDeviation {
   double mean, deviation;  // the deviation divides by n - 1
 };
@@ -62,6 +61,8 @@ inline MeanAndDeviation mean_and_deviation(std::span<const double> values) {
   for (const double v : values) squares += (v - mean) * (v - mean);
   return {mean, std::sqrt(squares / std::max(1.0, n - 1))};
 }
+
+namespace detail {
 
 // The q-quantile of sorted values, interpolating linearly between order statistics.
 inline double quantile_of_sorted(std::span<const double> sorted, double q) {
@@ -103,7 +104,7 @@ CrossValidatedUsableInformation cross_validated_usable_information(
         usable_information(z_train, y_train, z_test, y_test, fold_decoder, options));
     bits.push_back(result.folds.back().bits);
   }
-  const auto [mean, deviation] = detail::mean_and_deviation(bits);
+  const auto [mean, deviation] = mean_and_deviation(bits);
   result.mean_bits = mean;
   result.standard_error_bits = deviation / std::sqrt(static_cast<double>(folds));
   return result;
@@ -131,7 +132,7 @@ inline BootstrapInterval bootstrap_interval(const UsableInformation& info, int r
   std::sort(means.begin(), means.end());
   const double tail = (1 - confidence) / 2;
   return {detail::quantile_of_sorted(means, tail), detail::quantile_of_sorted(means, 1 - tail),
-          detail::mean_and_deviation(means).deviation, confidence};
+          mean_and_deviation(means).deviation, confidence};
 }
 
 // Usable information on one split, fitted by a fresh copy of `decoder` for each seed
@@ -151,7 +152,7 @@ SeedSpread seed_spread(const Matrix<typename D::scalar_type>& z_train,
     result.bits.push_back(
         usable_information(z_train, y_train, z_test, y_test, seeded, options).bits);
   }
-  const auto [mean, deviation] = detail::mean_and_deviation(result.bits);
+  const auto [mean, deviation] = mean_and_deviation(result.bits);
   result.mean_bits = mean;
   result.standard_deviation_bits = deviation;
   return result;
