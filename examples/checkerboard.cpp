@@ -4,10 +4,15 @@
 // not need, and for the direction, which it does. Seeds run in parallel, one network per thread.
 #include <uinfo/uinfo.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -98,9 +103,9 @@ Data make_data(const Settings& s, std::uint64_t seed) {
   auto draw = [&](Index trials) {
     return uinfo::make_checkerboard({.trials = trials, .noise = s.noise}, engine);
   };
-  Data data{draw(s.trials - validation), draw(validation), draw(s.probe_trials),
-            draw(s.probe_trials)};
-  return data;
+  // A braced list evaluates left to right, so the draws come in this order.
+  return Data{draw(s.trials - validation), draw(validation), draw(s.probe_trials),
+              draw(s.probe_trials)};
 }
 
 // Probes every hidden layer for colour and direction with each decoder. A decoder persists for

@@ -420,3 +420,12 @@ TEST_CASE("a refitted feature map carries affine weights over unchanged", "[info
     CHECK((y_old - y_new).cwiseAbs().maxCoeff() < 1e-9);
   }
 }
+
+TEST_CASE("features too large to rescale are refused with a hint", "[info][preprocess]") {
+  Matrix<double> huge = Matrix<double>::Random(3, 50) * 1e200;
+  for (const Preprocess how : {Preprocess::standardize, Preprocess::whiten}) {
+    CHECK_THROWS_WITH(FeatureMap<double>(huge, how),
+                      Contains("too large to " + to_string(how)) && Contains("diverged"));
+  }
+  CHECK_NOTHROW(FeatureMap<double>(huge, Preprocess::none));
+}

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
 
 // After tensor.hpp, whose guarded include of Eigen/Core keeps GCC's false AVX-512 warnings quiet.
@@ -69,6 +70,11 @@ class FeatureMap {
       map_ =
           deviation.cwiseInverse().asDiagonal() * eigen.eigenvectors().rightCols(kept).transpose();
       unmap_ = eigen.eigenvectors().rightCols(kept) * deviation.asDiagonal();
+    }
+    if (!mean_.allFinite() || !map_.allFinite()) {
+      throw NonFiniteValue(
+          "uinfo: the features are too large to " + to_string(how) +
+          " (their mean or variance overflows a double); has the network's training diverged?");
     }
   }
 
