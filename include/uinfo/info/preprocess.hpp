@@ -47,11 +47,17 @@ class FeatureMap {
     const Index d = train.rows();
     mean_ = train.template cast<double>().rowwise().mean();
     const Matrix<double> centred = train.template cast<double>().colwise() - mean_;
+    const Vector<double> variance = centred.array().square().rowwise().mean().matrix();
+    if (how != Preprocess::none && !(mean_.allFinite() && variance.allFinite())) {
+      throw NonFiniteValue(
+          "uinfo: the features are too large to " + to_string(how) +
+          " (their mean or variance overflows a double); has the network's training diverged?");
+    }
     if (how == Preprocess::none) {
       map_ = unmap_ = Matrix<double>::Identity(d, d);
       mean_.setZero();
     } else if (how == Preprocess::standardize) {
-      const Vector<double> deviation = centred.array().square().rowwise().mean().sqrt().matrix();
+      const Vector<double> deviation = variance.cwiseSqrt();
       const Vector<double> scale = (deviation.array() > 1e-12).select(deviation, 1.0);
       map_ = scale.cwiseInverse().asDiagonal();
       unmap_ = scale.asDiagonal();
@@ -61,20 +67,15 @@ class FeatureMap {
           centred, 1.0 / static_cast<double>(train.cols()));
       const Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(
           covariance.selfadjointView<Eigen::Lower>());
-      const Vector<double>& variance = eigen.eigenvalues();  // increasing
-      const double floor = 1e-10 * std::max(variance.maxCoeff(), 1e-300);
+      const Vector<double>& axis_variance = eigen.eigenvalues();  // increasing
+      const double floor = 1e-10 * std::max(axis_variance.maxCoeff(), 1e-300);
       Index dropped = 0;
-      while (dropped + 1 < d && variance(dropped) <= floor) ++dropped;
+      while (dropped + 1 < d && axis_variance(dropped) <= floor) ++dropped;
       const Index kept = d - dropped;
-      const Vector<double> deviation = variance.tail(kept).cwiseMax(floor).cwiseSqrt();
+      const Vector<double> deviation = axis_variance.tail(kept).cwiseMax(floor).cwiseSqrt();
       map_ =
           deviation.cwiseInverse().asDiagonal() * eigen.eigenvectors().rightCols(kept).transpose();
       unmap_ = eigen.eigenvectors().rightCols(kept) * deviation.asDiagonal();
-    }
-    if (!mean_.allFinite() || !map_.allFinite()) {
-      throw NonFiniteValue(
-          "uinfo: the features are too large to " + to_string(how) +
-          " (their mean or variance overflows a double); has the network's training diverged?");
     }
   }
 
