@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "uinfo/data/synthetic.hpp"
+#include "uinfo/info/layer_probe.hpp"
 #include "uinfo/info/usable_information.hpp"
+#include "uinfo/layers/dense.hpp"
+#include "uinfo/layers/tanh.hpp"
 
 // After uinfo, which includes Eigen/Core with GCC 12's false AVX-512 warnings silenced.
 #include <Eigen/Cholesky>
@@ -428,4 +431,61 @@ TEST_CASE("features too large to rescale are refused with a hint", "[info][prepr
                       Contains("too large to " + to_string(how)) && Contains("diverged"));
   }
   CHECK_NOTHROW(FeatureMap<double>(huge, Preprocess::none));
+}
+
+// --- Probing a network's layers -----------------------------------------------------------------
+
+TEST_CASE("LayerProbe measures what each layer keeps, from warm decoders", "[info][probe]") {
+  // Layer 2 keeps tanh(x0) and a constant: it knows the sign of x0, nothing of x1's.
+  using Net = Sequential<float, Input<2>, Dense<2>, Tanh>;
+  Net net{Rng{1}};
+  net.layer<1>().weight().value << 1, 0, 0, 0;
+  net.layer<1>().bias().value.setZero();
+  Engine engine = Rng{16}.engine(Stream::data);
+  auto draw_inputs = [&](Index n) {
+    Matrix<float> x(2, n);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(engine.normal());
+    return x;
+  };
+  const Matrix<float> x_train = draw_inputs(2000), x_test = draw_inputs(2000);
+  auto sign_of = [](const Matrix<float>& x, Index row) {
+    std::vector<Label> y(static_cast<std::size_t>(x.cols()));
+    for (Index j = 0; j < x.cols(); ++j) y[static_cast<std::size_t>(j)] = x(row, j) > 0;
+    return y;
+  };
+  LayerProbe<Net, 0, 2> probe(x_train, x_test,
+                              {{"x0", sign_of(x_train, 0), sign_of(x_test, 0), 2},
+                               {"x1", sign_of(x_train, 1), sign_of(x_test, 1), 2}},
+                              {.seed = 3});
+  const auto first = probe.measure(net);
+  REQUIRE(first.size() == 4);  // layers x labels x one decoder family, in that order
+  const std::size_t layers[] = {0, 0, 2, 2};
+  const char* labels[] = {"x0", "x1", "x0", "x1"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    INFO(i << ": layer " << first[i].layer << " " << first[i].label << " " << first[i].info.bits
+           << " bits");
+    CHECK(first[i].layer == layers[i]);
+    CHECK(first[i].label == labels[i]);
+    CHECK(first[i].units == 2);
+    CHECK(first[i].decoder == DecoderFamily::linear);
+    // A sign is a bit; the linear decoder gets most of it from a clean coordinate.
+    CHECK((first[i].info.bits > 0.6) == (i != 3));
+  }
+  CHECK(std::abs(first[3].info.bits) < 0.01);
+  const auto again = probe.measure(net);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(again[i].info.iterations <= 1);
+    CHECK(again[i].info.bits == Approx(first[i].info.bits).margin(1e-4));
+  }
+}
+
+TEST_CASE("LayerProbe refuses labels that do not match its samples", "[info][probe]") {
+  using Net = Sequential<float, Input<2>, Dense<2>, Tanh>;
+  const Matrix<float> x = Matrix<float>::Zero(2, 10);
+  const std::vector<Label> ten(10), nine(9);
+  CHECK_THROWS_WITH(
+      (LayerProbe<Net, 2>(x, x, {{"y", ten, nine, 2}})),
+      Contains("label 'y' has 10 training and 9 held-out values; expected 10 and 10"));
+  CHECK_THROWS_WITH((LayerProbe<Net, 2>(x, x, {})), Contains("no labels"));
+  CHECK_THROWS_WITH(decoder_family_named("svm"), Contains("expected linear or mlp"));
 }

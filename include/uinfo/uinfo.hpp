@@ -53,6 +53,7 @@
 #include "uinfo/info/decoder.hpp"
 #include "uinfo/info/entropy.hpp"
 #include "uinfo/info/kde.hpp"
+#include "uinfo/info/layer_probe.hpp"
 #include "uinfo/info/knn.hpp"
 #include "uinfo/info/mdl.hpp"
 #include "uinfo/info/preprocess.hpp"

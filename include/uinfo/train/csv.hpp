@@ -35,6 +35,16 @@ class CsvWriter {
     write_fields(text);
   }
 
+  // One row of fields already written as text (e.g. read back from another CSV file).
+  void row_fields(const std::vector<std::string>& fields) {
+    if (fields.size() != columns_) {
+      throw InvalidArgument("uinfo::CsvWriter: a row of " + std::to_string(fields.size()) +
+                            " fields for " + std::to_string(columns_) + " columns in '" + path_ +
+                            "'");
+    }
+    write_fields(fields);
+  }
+
  private:
   template <class T>
   static std::string format(const T& field) {

@@ -1,0 +1,361 @@
+// uinfo-checkerboard-perturb: Experiment 3, perturbing early training. The first K epochs are
+// trained differently, then the standard regime trains for a fixed number of epochs, and the
+// bottleneck is probed for colour and direction throughout. The perturbations:
+//   slow_start    K epochs at a low learning rate and a large batch;
+//   colour_first  K epochs trained to report the colour instead of the direction;
+//   pretrained    start from a network another seed trained for K epochs on colour, with its own
+//                 initialisation and trials, instead of a random initialisation.
+// K = 0 is the unperturbed run, shared by every kind. The paper's claim: an early perturbation can
+// leave task-irrelevant information (colour) in the final representation.
+#include <uinfo/uinfo.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/checkerboard_runs.hpp"
+#include "common/cli.hpp"
+#include "common/json.hpp"
+#include "common/parallel.hpp"
+#include "common/plot.hpp"
+
+namespace {
+
+using checkerboard::Measurement;
+using checkerboard::Phase;
+using checkerboard::Task;
+
+struct Settings {
+  checkerboard::NetworkSettings network;
+  double lr = 0.05;
+  long batch = 32;
+  double momentum = 0;
+  double weight_decay = 0;
+  int epochs = 40;  // of the standard regime, after the perturbation
+  std::string ks = "0,1,2,5,10,20";
+  std::string kinds = "slow_start,colour_first,pretrained";
+  double slow_lr = 0.005;
+  long slow_batch = 256;
+  int seeds = 10;  // seeds differ a lot in what the bottleneck keeps (sd ~0.25 bits)
+  std::uint64_t first_seed = 1;
+  std::string out = "results/checkerboard-perturb";
+  bool quiet = false;
+};
+
+const char* const known_kinds[] = {"slow_start", "colour_first", "pretrained"};
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> fields;
+  std::stringstream in(text);
+  for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+  return fields;
+}
+
+// The K values, or empty if one is not a whole number >= 0.
+std::vector<int> parse_ks(const std::string& text) {
+  std::vector<int> ks;
+  for (const std::string& field : split(text)) {
+    std::size_t used = 0;
+    int k = -1;
+    try {
+      k = std::stoi(field, &used);
+    } catch (const std::exception&) {
+    }
+    if (k < 0 || used != field.size()) return {};
+    ks.push_back(k);
+  }
+  return ks;
+}
+
+struct Job {
+  std::string kind;  // "none" for K = 0
+  int k;
+  std::uint64_t seed;
+};
+
+std::vector<Job> all_jobs(const Settings& s) {
+  std::vector<Job> jobs;
+  for (int i = 0; i < s.seeds; ++i) {
+    const std::uint64_t seed = s.first_seed + i;
+    for (const int k : parse_ks(s.ks)) {
+      if (k == 0) {
+        jobs.push_back({"none", 0, seed});
+        continue;
+      }
+      for (const std::string& kind : split(s.kinds)) jobs.push_back({kind, k, seed});
+    }
+  }
+  return jobs;
+}
+
+// The seed whose network a `pretrained` run starts from: far from every seed of the run.
+std::uint64_t donor_seed(std::uint64_t seed) {
+  return seed + 1'000'000;
+}
+
+template <class Net>
+std::vector<Measurement> run_job(const Settings& s, const Job& job,
+                                 const std::function<void()>& epoch_done) {
+  const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
+  const Phase standard{.epochs = s.epochs,
+                       .lr = s.lr,
+                       .batch = s.batch,
+                       .momentum = s.momentum,
+                       .weight_decay = s.weight_decay};
+  std::vector<Phase> phases;
+  Net net = checkerboard::make_network<Net>(s.network, job.seed);
+  if (job.kind == "slow_start") {
+    Phase slow = standard;
+    slow.epochs = job.k;
+    slow.lr = s.slow_lr;
+    slow.batch = s.slow_batch;
+    phases.push_back(slow);
+  } else if (job.kind == "colour_first") {
+    Phase colour = standard;
+    colour.epochs = job.k;
+    colour.task = Task::colour;
+    phases.push_back(colour);
+  } else if (job.kind == "pretrained") {
+    const std::uint64_t donor = donor_seed(job.seed);
+    const checkerboard::Data donor_data = checkerboard::make_data(s.network, donor);
+    net = checkerboard::make_network<Net>(s.network, donor);
+    Phase colour = standard;
+    colour.epochs = job.k;
+    colour.task = Task::colour;
+    uinfo::Sgd sgd{
+        {.lr = colour.lr, .momentum = colour.momentum, .weight_decay = colour.weight_decay}};
+    uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{},
+               donor_data.train.with_labels(donor_data.train.colour),
+               {.epochs = colour.epochs, .batch_size = colour.batch, .rng = uinfo::Rng{donor}});
+    net.for_each_parameter([](uinfo::Parameter<float>& p) { p.state = {}; });
+  }
+  phases.push_back(standard);
+  auto probe =
+      checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data, job.seed);
+  return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
+}
+
+const std::vector<std::string> columns = checkerboard::measurement_columns({"kind", "k"});
+
+// Colour and direction information, task accuracy, per (kind, K, decoder) and seed: when the
+// perturbation ends and at the end of training.
+struct Outcome {
+  std::vector<double> colour_after_perturbation{}, final_colour{}, final_direction{},
+      final_accuracy{};
+};
+using Key = std::tuple<std::string, int, std::string>;
+
+std::map<Key, Outcome> run_all(const Settings& s, const std::filesystem::path& dir) {
+  const auto jobs = all_jobs(s);
+  long total_epochs = 0;
+  for (const Job& job : jobs)
+    total_epochs += s.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
+  uinfo::CsvWriter csv(dir / "info.csv", columns);
+  uinfo::ProgressBar bar(total_epochs, "perturbing", !s.quiet);
+  std::mutex mutex;
+  const std::function<void()> epoch_done = [&] {
+    const std::lock_guard lock(mutex);
+    bar.advance();
+  };
+  std::map<Key, Outcome> outcomes;
+  checkerboard::with_network(s.network, [&]<class Net>() {
+    uinfo::parallel::for_each_job(jobs.size(), s.network.threads, [&](std::size_t j) {
+      const Job& job = jobs[j];
+      const auto rows = run_job<Net>(s, job, epoch_done);
+      // A pretrained run's perturbation happened before its first probe (epoch 0).
+      const double perturbation_end = job.kind == "pretrained" ? 0.0 : job.k;
+      const double last = rows.back().epoch;
+      const std::lock_guard lock(mutex);
+      for (const Measurement& m : rows) {
+        checkerboard::write_measurement(csv, job.seed, m, job.kind, job.k);
+        Outcome& o = outcomes[{job.kind, job.k, m.decoder}];
+        if (m.label == "colour" && m.epoch == perturbation_end)
+          o.colour_after_perturbation.push_back(m.info.bits);
+        if (m.epoch != last) continue;
+        if (m.label == "colour") {
+          o.final_colour.push_back(m.info.bits);
+          o.final_accuracy.push_back(m.task_accuracy);
+        } else {
+          o.final_direction.push_back(m.info.bits);
+        }
+      }
+    });
+  });
+  bar.finish();
+  return outcomes;
+}
+
+uinfo::MeanAndDeviation stats(const std::vector<double>& values) {
+  return uinfo::mean_and_deviation(values);
+}
+
+// Writes summary.csv, prints it, and returns it for run.json.
+uinfo::json::Object write_summary(const std::map<Key, Outcome>& outcomes,
+                                  const std::filesystem::path& dir) {
+  uinfo::json::Object summary;
+  uinfo::CsvWriter csv(dir / "summary.csv",
+                       {"kind", "k", "decoder", "seeds", "colour_after_perturbation_bits",
+                        "colour_after_perturbation_sd", "final_colour_bits", "final_colour_sd",
+                        "final_direction_bits", "final_direction_sd", "final_task_accuracy"});
+  std::printf("%-13s %3s %-7s %24s %17s %17s %8s\n", "kind", "K", "decoder",
+              "colour after perturbation", "final colour", "final direction", "accuracy");
+  for (const auto& [key, o] : outcomes) {
+    const auto& [kind, k, decoder] = key;
+    const auto after = stats(o.colour_after_perturbation), colour = stats(o.final_colour),
+               direction = stats(o.final_direction);
+    const double accuracy = stats(o.final_accuracy).mean;
+    csv.row(kind, k, decoder, o.final_colour.size(), after.mean, after.deviation, colour.mean,
+            colour.deviation, direction.mean, direction.deviation, accuracy);
+    std::printf("%-13s %3d %-7s %15.3f +- %5.3f %8.3f +- %5.3f %8.3f +- %5.3f %8.3f\n",
+                kind.c_str(), k, decoder.c_str(), after.mean, after.deviation, colour.mean,
+                colour.deviation, direction.mean, direction.deviation, accuracy);
+    uinfo::json::Object entry;
+    entry.add("colour_after_perturbation_bits", after.mean)
+        .add("final_colour_bits", colour.mean)
+        .add("final_colour_sd", colour.deviation)
+        .add("final_direction_bits", direction.mean)
+        .add("final_task_accuracy", accuracy);
+    summary.add(kind + "/" + std::to_string(k) + "/" + decoder, entry);
+  }
+  return summary;
+}
+
+// Final colour information vs K per kind (mean +- sd over seeds; K = 0 is the unperturbed run),
+// beside the colour information when the perturbation ends.
+void plot(const Settings& s, const std::map<Key, Outcome>& outcomes, double ceiling_bits,
+          const std::filesystem::path& dir) {
+  const std::string decoder = std::get<2>(outcomes.begin()->first);
+  std::ofstream data(dir / "perturb.dat");
+  std::vector<std::string> kinds;
+  for (const std::string& kind : split(s.kinds)) {
+    kinds.push_back(kind);
+    data << "# " << kind << ": k, final colour mean, sd, colour after perturbation mean, sd\n";
+    std::map<int, const Outcome*> by_k;  // K = 0 is the shared unperturbed run
+    for (const auto& [key, o] : outcomes) {
+      const auto& [key_kind, k, key_decoder] = key;
+      if (key_decoder == decoder && (key_kind == kind || key_kind == "none")) by_k[k] = &o;
+    }
+    for (const auto& [k, o] : by_k) {
+      const auto colour = stats(o->final_colour), after = stats(o->colour_after_perturbation);
+      data << k << ' ' << colour.mean << ' ' << colour.deviation << ' ' << after.mean << ' '
+           << after.deviation << '\n';
+    }
+    data << "\n\n";
+  }
+  data.close();
+  const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c"};
+  std::string script =
+      "set key below noenhanced\nset grid\nset xlabel 'K: perturbed epochs'\nset ylabel 'bits'\n"
+      "set yrange [-0.05:" +
+      uinfo::shortest(ceiling_bits + 0.1) + "]\nset offsets 1, 1, 0, 0\n";
+  script +=
+      "set multiplot layout 1,2 title 'uinfo-checkerboard-perturb: colour information in "
+      "the bottleneck (" +
+      decoder + " decoder; " + std::to_string(s.seeds) + " seeds, mean ± sd; then " +
+      std::to_string(s.epochs) + " epochs at lr " + uinfo::shortest(s.lr) + ", batch " +
+      std::to_string(s.batch) + ")'\n";
+  for (const int panel : {0, 1}) {
+    script += std::string("set title '") +
+              (panel == 0 ? "at the end of training" : "when the perturbation ends") + "'\n";
+    script += "plot " + uinfo::shortest(ceiling_bits) +
+              " with lines dt 2 lc rgb '#888888' title 'ceiling'";
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      // Each kind a little to the side, so that the error bars do not hide each other.
+      const std::string shift = uinfo::shortest(0.25 * (static_cast<double>(i) - 1));
+      const std::string using_columns = "($1 + " + shift + "):" + (panel == 0 ? "2:3" : "4:5");
+      script += ", 'perturb.dat' index " + std::to_string(i) + " using " + using_columns +
+                " with yerrorlines lw 2 pt 7 lc rgb '" + colours[i % 3] + "' title '" + kinds[i] +
+                "'";
+    }
+    script += "\n";
+  }
+  script += "unset multiplot\n";
+  uinfo::plot::render_png(dir / "perturb.png", script, 1300, 560);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  uinfo::cli::Parser cli{
+      "uinfo-checkerboard-perturb",
+      "Experiment 3: trains the first K epochs differently (slow_start: low learning rate and\n"
+      "large batch; colour_first: on the colour instead of the direction; pretrained: from a\n"
+      "network another seed trained K epochs on colour), then the standard regime for --epochs,\n"
+      "probing the bottleneck for colour and direction. Writes OUT/info.csv, OUT/summary.csv\n"
+      "(final colour information per kind and K, mean and sd over seeds), OUT/run.json and\n"
+      "OUT/perturb.png."};
+  checkerboard::add_options(cli, s.network);
+  cli.option("--lr", s.lr, "learning rate of the standard regime")
+      .option("--batch", s.batch, "batch size of the standard regime")
+      .option("--momentum", s.momentum, "SGD momentum")
+      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
+      .option("--epochs", s.epochs, "epochs of the standard regime, after the perturbation")
+      .option("--ks", s.ks, "perturbed epochs K, comma-separated (0: the unperturbed run)")
+      .option("--kinds", s.kinds, "perturbations: slow_start, colour_first, pretrained")
+      .option("--slow-lr", s.slow_lr, "slow_start's learning rate")
+      .option("--slow-batch", s.slow_batch, "slow_start's batch size")
+      .option("--seeds", s.seeds, "seeds per (kind, K)")
+      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
+      .option("--out", s.out, "output directory")
+      .option("--quiet", s.quiet, "no progress bar");
+  cli.parse(argc, argv);
+  checkerboard::check_options(cli, s.network);
+  if (parse_ks(s.ks).empty()) cli.fail("--ks must be comma-separated whole numbers >= 0");
+  for (const std::string& kind : split(s.kinds)) {
+    if (std::find(std::begin(known_kinds), std::end(known_kinds), kind) == std::end(known_kinds))
+      cli.fail("--kinds: unknown perturbation '" + kind +
+               "'; expected slow_start, colour_first or pretrained");
+  }
+  if (split(s.kinds).empty()) cli.fail("--kinds must name at least one perturbation");
+  if (s.epochs < 1 || s.seeds < 1 || s.batch < 1 || s.slow_batch < 1 || s.lr <= 0 ||
+      s.slow_lr <= 0) {
+    cli.fail("--epochs, --seeds, --batch and --slow-batch must be at least 1, the rates positive");
+  }
+
+  const std::filesystem::path dir = s.out;
+  std::filesystem::create_directories(dir);
+  const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const auto outcomes = run_all(s, dir);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const uinfo::json::Object summary = write_summary(outcomes, dir);
+    plot(s, outcomes, ceiling.bits, dir);
+    uinfo::json::Object settings = checkerboard::to_json(s.network);
+    settings.add("lr", s.lr)
+        .add("batch", s.batch)
+        .add("momentum", s.momentum)
+        .add("weight_decay", s.weight_decay)
+        .add("epochs", s.epochs)
+        .add("ks", s.ks)
+        .add("kinds", s.kinds)
+        .add("slow_lr", s.slow_lr)
+        .add("slow_batch", s.slow_batch)
+        .add("seeds", s.seeds)
+        .add("first_seed", s.first_seed);
+    uinfo::json::Object record;
+    record.add("program", "uinfo-checkerboard-perturb")
+        .add("uinfo_version", UINFO_VERSION_STRING)
+        .add("settings", settings)
+        .add("noise_ceiling_bits", ceiling.bits)
+        .add("summary", summary)
+        .add("wall_seconds", seconds);
+    record.write(dir / "run.json");
+    std::printf("%.1f s; results in %s/\n", seconds, dir.string().c_str());
+  } catch (const uinfo::Error& e) {
+    std::fprintf(stderr, "uinfo-checkerboard-perturb: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

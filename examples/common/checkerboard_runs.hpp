@@ -1,0 +1,284 @@
+// What the three checkerboard experiments share: the networks, each seed's trials, and a training
+// run made of phases (e.g. a perturbation, then the standard regime) that is probed as it goes.
+#pragma once
+
+#include <uinfo/uinfo.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/cli.hpp"
+#include "common/json.hpp"
+
+namespace checkerboard {
+
+using uinfo::dynamic;
+using uinfo::Index;
+
+// The network, the task and the probes: every experiment takes these flags.
+struct NetworkSettings {
+  int depth = 3;       // hidden layers; the last one is the bottleneck
+  int width = 64;      // units of the hidden layers before the bottleneck
+  int bottleneck = 4;  // units of the last hidden layer (tanh)
+  std::string activation = "relu";
+  std::string init = "lecun_uniform";
+  double noise = 0.1;
+  long trials = 10000;       // 90% training, 10% validation
+  long probe_trials = 2000;  // in each of the decoders' training and test splits
+  std::string decoder = "linear";
+  int threads = 0;
+};
+
+inline void add_options(uinfo::cli::Parser& cli, NetworkSettings& s) {
+  cli.option("--depth", s.depth, "hidden layers, 1 to 3; the last is the tanh bottleneck")
+      .option("--width", s.width, "units of each hidden layer before the bottleneck")
+      .option("--bottleneck", s.bottleneck, "units of the last hidden layer")
+      .option("--activation", s.activation, "relu or tanh, for the layers before the bottleneck")
+      .option("--init", s.init,
+              "lecun_uniform (PyTorch's default), he_normal, glorot_uniform, or scaled:G "
+              "(normal, standard deviation G / sqrt(fan-in))")
+      .option("--noise", s.noise, "standard deviation of the noise on each evidence input")
+      .option("--trials", s.trials, "training trials per seed (10% of them for validation)")
+      .option("--probe-trials", s.probe_trials, "trials in each of the decoders' two splits")
+      .option("--decoder", s.decoder, "linear, mlp or both")
+      .option("--threads", s.threads, "worker threads; 0: one per core");
+}
+
+// "lecun_uniform", "he_normal", "glorot_uniform" or "scaled:G"; nullopt for anything else.
+inline std::optional<uinfo::Init> init_named(const std::string& name) {
+  if (name == "lecun_uniform") return uinfo::lecun_uniform;
+  if (name == "he_normal") return uinfo::he_normal;
+  if (name == "glorot_uniform") return uinfo::glorot_uniform;
+  if (name.starts_with("scaled:")) {
+    try {
+      std::size_t used = 0;
+      const double gain = std::stod(name.substr(7), &used);
+      if (used == name.size() - 7 && gain > 0) return uinfo::scaled_normal(gain);
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
+}
+
+inline std::vector<uinfo::DecoderFamily> decoder_families(const std::string& decoder) {
+  if (decoder == "both") return {uinfo::DecoderFamily::linear, uinfo::DecoderFamily::mlp};
+  return {uinfo::decoder_family_named(decoder)};
+}
+
+inline void check_options(const uinfo::cli::Parser& cli, const NetworkSettings& s) {
+  if (s.depth < 1 || s.depth > 3) cli.fail("--depth must be 1, 2 or 3");
+  if (s.width < 1 || s.bottleneck < 1) cli.fail("--width and --bottleneck must be at least 1");
+  if (s.activation != "relu" && s.activation != "tanh")
+    cli.fail("--activation must be relu or tanh");
+  if (!init_named(s.init))
+    cli.fail("--init must be lecun_uniform, he_normal, glorot_uniform or scaled:G with G > 0");
+  if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
+    cli.fail("--decoder must be linear, mlp or both");
+  if (s.trials < 20 || s.probe_trials < 10)
+    cli.fail("--trials must be at least 20, --probe-trials at least 10");
+}
+
+inline uinfo::json::Object to_json(const NetworkSettings& s) {
+  uinfo::json::Object o;
+  o.add("depth", s.depth)
+      .add("width", s.width)
+      .add("bottleneck", s.bottleneck)
+      .add("activation", s.activation)
+      .add("init", s.init)
+      .add("noise", s.noise)
+      .add("trials", s.trials)
+      .add("probe_trials", s.probe_trials)
+      .add("decoder", s.decoder);
+  return o;
+}
+
+// Hidden layer l (from 1) is the activation at layer index 2l; the last is the tanh bottleneck.
+template <class Act>
+using Net1 =
+    uinfo::Sequential<float, uinfo::Input<4>, uinfo::Dense<dynamic>, uinfo::Tanh, uinfo::Dense<2>>;
+template <class Act>
+using Net2 = uinfo::Sequential<float, uinfo::Input<4>, uinfo::Dense<dynamic>, Act,
+                               uinfo::Dense<dynamic>, uinfo::Tanh, uinfo::Dense<2>>;
+template <class Act>
+using Net3 =
+    uinfo::Sequential<float, uinfo::Input<4>, uinfo::Dense<dynamic>, Act, uinfo::Dense<dynamic>,
+                      Act, uinfo::Dense<dynamic>, uinfo::Tanh, uinfo::Dense<2>>;
+
+template <class Net>
+constexpr std::size_t hidden_layers = (Net::depth - 2) / 2;
+
+namespace detail {
+template <class Net, std::size_t... L>
+uinfo::LayerProbe<Net, 2 * (L + 1)...> hidden_probe(std::index_sequence<L...>);
+}  // namespace detail
+
+// Probes of every hidden layer, or of the bottleneck alone.
+template <class Net>
+using AllHiddenProbe =
+    decltype(detail::hidden_probe<Net>(std::make_index_sequence<hidden_layers<Net>>{}));
+template <class Net>
+using BottleneckProbe = uinfo::LayerProbe<Net, 2 * hidden_layers<Net>>;
+
+// Calls f.template operator()<Net>() with the network type the settings name.
+template <class F>
+decltype(auto) with_network(const NetworkSettings& s, F&& f) {
+  auto pick = [&]<class Act>() -> decltype(auto) {
+    if (s.depth == 1) return f.template operator()<Net1<Act>>();
+    if (s.depth == 2) return f.template operator()<Net2<Act>>();
+    return f.template operator()<Net3<Act>>();
+  };
+  if (s.activation == "tanh") return pick.template operator()<uinfo::Tanh>();
+  return pick.template operator()<uinfo::Relu>();
+}
+
+// Each seed draws its own trials: training, validation, and the decoders' two probe splits.
+struct Data {
+  uinfo::Checkerboard train, validation, probe_train, probe_test;
+};
+
+inline Data make_data(const NetworkSettings& s, std::uint64_t seed) {
+  uinfo::Engine engine = uinfo::Rng{seed}.engine(uinfo::Stream::data);
+  const Index validation = s.trials / 10;
+  auto draw = [&](Index trials) {
+    return uinfo::make_checkerboard({.trials = trials, .noise = s.noise}, engine);
+  };
+  // A braced list evaluates left to right, so the draws come in this order.
+  return Data{draw(s.trials - validation), draw(validation), draw(s.probe_trials),
+              draw(s.probe_trials)};
+}
+
+// A network of the settings' widths, its Dense weights drawn with the settings' init.
+template <class Net>
+Net make_network(const NetworkSettings& s, std::uint64_t seed) {
+  const uinfo::Rng rng{seed};
+  typename Net::RuntimeSizes sizes{};
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) sizes[i] = s.width;
+  sizes.back() = s.bottleneck;
+  Net net{rng, sizes};
+  const uinfo::Init init = *init_named(s.init);
+  std::uint64_t dense_index = 1;  // Dense layers sit at 1, 3, 5, ...: re-draw from their streams
+  net.for_each_parameter([&](uinfo::Parameter<float>& p) {
+    if (p.role != uinfo::ParameterRole::weight) return;
+    uinfo::Engine engine = rng.engine(uinfo::Stream::init, dense_index);
+    uinfo::initialize(p.value, init, engine);
+    dense_index += 2;
+  });
+  return net;
+}
+
+// Probes colour and direction on the seed's probe splits.
+template <class Probe>
+Probe make_probe(const NetworkSettings& s, const Data& data, std::uint64_t seed) {
+  return Probe(data.probe_train.x, data.probe_test.x,
+               {{"colour", data.probe_train.colour, data.probe_test.colour, 2},
+                {"direction", data.probe_train.direction, data.probe_test.direction, 2}},
+               {.decoders = decoder_families(s.decoder), .seed = seed});
+}
+
+enum class Task { direction, colour };
+
+// A stretch of training with one regime.
+struct Phase {
+  int epochs;
+  double lr;
+  long batch;
+  double momentum = 0;
+  double weight_decay = 0;
+  Task task = Task::direction;
+};
+
+struct Measurement {
+  double epoch;  // since training began, counting every phase
+  int layer;     // hidden layer, from 1; the last is the bottleneck
+  Index units;
+  std::string label, decoder;
+  uinfo::UsableInformation info;
+  double task_accuracy;  // of the network's direction output, on the validation trials
+};
+
+// Trains `net` through the phases, probing before the first step, after every epoch, and at the
+// fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch), where things
+// move fast. `epoch_done` is called after every epoch (for a progress bar).
+template <class Net, class Probe>
+std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& probe,
+                                         std::span<const Phase> phases, std::uint64_t seed,
+                                         std::span<const double> early,
+                                         const std::function<void()>& epoch_done) {
+  const auto validation = data.validation.with_labels(data.validation.direction);
+  std::vector<Measurement> rows;
+  auto measure = [&](double epoch) {
+    const double accuracy = uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, validation).accuracy;
+    for (const uinfo::ProbeMeasurement& m : probe.measure(net)) {
+      rows.push_back({epoch, static_cast<int>(m.layer / 2), m.units, m.label,
+                      uinfo::to_string(m.decoder), m.info, accuracy});
+    }
+  };
+  measure(0.0);
+  int epochs_before = 0;
+  for (std::size_t p = 0; p < phases.size(); ++p) {
+    const Phase& phase = phases[p];
+    if (phase.epochs == 0) continue;
+    const Index steps = (data.train.size() + phase.batch - 1) / phase.batch;
+    std::vector<Index> early_steps;  // global steps within this phase after which to probe
+    for (const double e : early) {
+      const double into = e - epochs_before;
+      if (into > 0 && into < phase.epochs && into != static_cast<int>(into)) {
+        early_steps.push_back(static_cast<Index>(into * static_cast<double>(steps)));
+      }
+    }
+    struct Callbacks {
+      std::function<void(double)>& measure;
+      const std::vector<Index>& early_steps;
+      Index steps;
+      int epochs_before;
+      const std::function<void()>& epoch_done;
+      void on_step_end(const uinfo::StepInfo& step, Net&) {
+        const Index done = step.global_step + 1;
+        if (std::find(early_steps.begin(), early_steps.end(), done) == early_steps.end()) return;
+        measure(epochs_before + static_cast<double>(done) / static_cast<double>(steps));
+      }
+      void on_epoch_end(const uinfo::EpochRecord& record, Net&) {
+        measure(epochs_before + record.epoch + 1.0);
+        epoch_done();
+      }
+    };
+    std::function<void(double)> measure_at = measure;
+    const auto& labels = phase.task == Task::direction ? data.train.direction : data.train.colour;
+    uinfo::Sgd sgd{
+        {.lr = phase.lr, .momentum = phase.momentum, .weight_decay = phase.weight_decay}};
+    // Phase 0 shuffles with the seed itself; later phases with streams drawn from it.
+    const uinfo::Rng rng{p == 0 ? seed : uinfo::Rng{seed}.engine(uinfo::Stream::user, p)()};
+    uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train.with_labels(labels),
+               {.epochs = phase.epochs, .batch_size = phase.batch, .rng = rng},
+               Callbacks{measure_at, early_steps, steps, epochs_before, epoch_done});
+    epochs_before += phase.epochs;
+  }
+  return rows;
+}
+
+// The columns write_measurement() fills, after the caller's own.
+inline std::vector<std::string> measurement_columns(std::vector<std::string> leading) {
+  for (const char* c :
+       {"seed", "epoch", "layer", "units", "label", "decoder", "bits", "standard_error_bits",
+        "accuracy", "h_bits", "n_train", "n_test", "iterations", "task_accuracy"}) {
+    leading.emplace_back(c);
+  }
+  return leading;
+}
+
+template <class... Leading>
+void write_measurement(uinfo::CsvWriter& csv, std::uint64_t seed, const Measurement& m,
+                       const Leading&... leading) {
+  csv.row(leading..., seed, m.epoch, m.layer, m.units, m.label, m.decoder, m.info.bits,
+          m.info.standard_error_bits, m.info.accuracy, m.info.h_bits, m.info.n_train, m.info.n_test,
+          m.info.iterations, m.task_accuracy);
+}
+
+}  // namespace checkerboard

@@ -1,0 +1,147 @@
+// LayerProbe: the usable information in chosen layers of a network, measured again and again while
+// it trains. It holds the probe samples (a split the decoders train on and a held-out split), the
+// labels to decode, and one decoder per (layer, label, family), so that each measurement starts
+// from the weights the previous one ended with: a probe of a slowly changing representation then
+// costs a few iterations instead of a fit from scratch.
+//
+//   LayerProbe<Net, 2, 4> probe(x_train, x_test,
+//                               {{"colour", colour_train, colour_test, 2},
+//                                {"direction", direction_train, direction_test, 2}},
+//                               {.seed = seed});
+//   fit(net, sgd, loss, data, options, on_epoch_end([&](auto&, Net& n) {
+//     for (const ProbeMeasurement& m : probe.measure(n)) record(m.layer, m.label, m.info.bits);
+//   }));
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "uinfo/core/error.hpp"
+#include "uinfo/core/tensor.hpp"
+#include "uinfo/info/decoder.hpp"
+#include "uinfo/info/usable_information.hpp"
+
+namespace uinfo {
+
+enum class DecoderFamily { linear, mlp };
+
+inline std::string to_string(DecoderFamily family) {
+  return family == DecoderFamily::linear ? "linear" : "mlp";
+}
+
+// "linear" or "mlp"; anything else is an InvalidArgument naming both.
+inline DecoderFamily decoder_family_named(const std::string& name) {
+  if (name == "linear") return DecoderFamily::linear;
+  if (name == "mlp") return DecoderFamily::mlp;
+  throw InvalidArgument("uinfo: unknown decoder family '" + name + "'; expected linear or mlp");
+}
+
+// A label to decode, for the probe's training and held-out samples.
+struct ProbeLabel {
+  std::string name;
+  std::vector<Label> train, test;
+  Index classes = 0;  // 0: 1 + the largest label in either split
+};
+
+struct ProbeMeasurement {
+  std::size_t layer;  // the network's layer index (0: the input)
+  Index units;
+  std::string label;
+  DecoderFamily decoder;
+  UsableInformation info;
+};
+
+template <Scalar S>
+struct LayerProbeOptions {
+  std::vector<DecoderFamily> decoders{DecoderFamily::linear};
+  typename LinearDecoder<S>::Options linear{};
+  typename MlpDecoder<S>::Options mlp{};
+  EntropyReference reference = EntropyReference::train_marginal;
+  std::uint64_t seed = 0;  // every decoder's initialisation and minibatch order
+};
+
+template <class Net, std::size_t... Layers>
+class LayerProbe {
+  static_assert(sizeof...(Layers) > 0, "uinfo::LayerProbe: name at least one layer to probe");
+  static_assert((detail::layer_index_check<Layers, Net::depth>::ok && ...));
+
+ public:
+  using S = typename Net::scalar_type;
+  static constexpr std::size_t layer_count = sizeof...(Layers);
+
+  LayerProbe(Matrix<S> x_train, Matrix<S> x_test, std::vector<ProbeLabel> labels,
+             LayerProbeOptions<S> options = {})
+      : x_train_(std::move(x_train)),
+        x_test_(std::move(x_test)),
+        labels_(std::move(labels)),
+        options_(std::move(options)) {
+    if (labels_.empty() || options_.decoders.empty()) {
+      throw InvalidArgument("uinfo::LayerProbe: no labels or no decoder families to probe with");
+    }
+    for (const ProbeLabel& label : labels_) {
+      if (static_cast<Index>(label.train.size()) != x_train_.cols() ||
+          static_cast<Index>(label.test.size()) != x_test_.cols()) {
+        throw InvalidArgument("uinfo::LayerProbe: label '" + label.name + "' has " +
+                              std::to_string(label.train.size()) + " training and " +
+                              std::to_string(label.test.size()) + " held-out values; expected " +
+                              std::to_string(x_train_.cols()) + " and " +
+                              std::to_string(x_test_.cols()) + ", one per probe sample");
+      }
+    }
+    for (std::size_t i = 0; i < layer_count * labels_.size(); ++i) {
+      for (const DecoderFamily family : options_.decoders) {
+        if (family == DecoderFamily::linear) {
+          decoders_.emplace_back(std::in_place_type<LinearDecoder<S>>, options_.linear);
+        } else {
+          decoders_.emplace_back(std::in_place_type<MlpDecoder<S>>, options_.mlp);
+        }
+      }
+    }
+  }
+
+  // Runs the network on both probe splits and measures every (layer, label, decoder family),
+  // in that order.
+  std::vector<ProbeMeasurement> measure(Net& net) {
+    std::vector<Matrix<S>> train_z, test_z;
+    net.forward(x_train_);
+    (train_z.emplace_back(net.template output<Layers>()), ...);
+    net.forward(x_test_);
+    (test_z.emplace_back(net.template output<Layers>()), ...);
+    constexpr std::size_t layer_indices[] = {Layers...};
+    std::vector<ProbeMeasurement> measurements;
+    auto decoder = decoders_.begin();
+    for (std::size_t l = 0; l < layer_count; ++l) {
+      for (const ProbeLabel& label : labels_) {
+        for (const DecoderFamily family : options_.decoders) {
+          const UsableInformationOptions info_options{
+              .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
+          UsableInformation info = std::visit(
+              [&](auto& d) {
+                return usable_information(train_z[l], label.train, test_z[l], label.test, d,
+                                          info_options);
+              },
+              *decoder++);
+          measurements.push_back(
+              {layer_indices[l], train_z[l].rows(), label.name, family, std::move(info)});
+        }
+      }
+    }
+    return measurements;
+  }
+
+  const std::vector<ProbeLabel>& labels() const { return labels_; }
+
+ private:
+  using AnyDecoder = std::variant<LinearDecoder<S>, MlpDecoder<S>>;
+
+  Matrix<S> x_train_, x_test_;
+  std::vector<ProbeLabel> labels_;
+  LayerProbeOptions<S> options_;
+  std::vector<AnyDecoder> decoders_;  // by layer, then label, then family: the order of measure()
+};
+
+}  // namespace uinfo
