@@ -1,0 +1,316 @@
+// Real-data loaders: IDX (MNIST-like) files the tests write byte by byte, plain and
+// gzip-compressed, and every way they can fail to read.
+#include <catch2/catch.hpp>
+
+#include "scratch_dir.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uinfo/data/idx.hpp"
+
+using namespace uinfo;
+using Catch::Contains;
+
+namespace {
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Compressed by zlib as gzip would, whatever the file's name.
+void write_gzip(const std::filesystem::path& path, const std::string& bytes) {
+  gzFile out = gzopen(path.c_str(), "wb");
+  REQUIRE(out != nullptr);
+  REQUIRE(gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+          static_cast<int>(bytes.size()));
+  REQUIRE(gzclose(out) == Z_OK);
+}
+
+std::string gzip(const std::string& bytes, const std::filesystem::path& scratch) {
+  write_gzip(scratch, bytes);
+  return read_bytes(scratch);
+}
+
+// An IDX file: two zero bytes, the type code, the number of dimensions, each dimension as a
+// big-endian u32, then the data.
+std::string idx(const std::vector<std::uint32_t>& dims, const std::string& data,
+                unsigned char type = 0x08) {
+  std::string out{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (const auto d : dims) {
+    for (const int shift : {24, 16, 8, 0}) out += static_cast<char>((d >> shift) & 0xff);
+  }
+  return out + data;
+}
+
+// Bytes that deflate cannot shrink much, so a cut compressed file misses data in proportion.
+std::string noise(std::size_t n, std::uint32_t seed = 1) {
+  std::string out(n, '\0');
+  for (auto& c : out) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<char>(seed >> 24);
+  }
+  return out;
+}
+
+// Three 2 x 3 images; pixel (h, w) of image i is 15 (6 i + 3 h + w), from 0 to 255.
+constexpr std::uint32_t images = 3, rows = 2, columns = 3;
+unsigned pixel(unsigned i, unsigned h, unsigned w) {
+  return 15 * (6 * i + 3 * h + w);
+}
+std::string pixel_bytes() {
+  std::string data;
+  for (unsigned i = 0; i < images; ++i) {
+    for (unsigned h = 0; h < rows; ++h) {
+      for (unsigned w = 0; w < columns; ++w) data += static_cast<char>(pixel(i, h, w));
+    }
+  }
+  return data;
+}
+const std::string image_file = idx({images, rows, columns}, pixel_bytes());
+const std::string label_file = idx({4}, std::string{3, 0, 9, 1});
+
+}  // namespace
+
+TEST_CASE("read_idx reads plain and gzip files told apart by their first bytes", "[loaders]") {
+  ScratchDir dir("uinfo_test_idx_read");
+  // Misleading names on purpose: the magic bytes decide, not the suffix.
+  const auto plain = dir.path / "images.gz";
+  const auto compressed = dir.path / "images.idx";
+  write_bytes(plain, image_file);
+  write_gzip(compressed, image_file);
+  REQUIRE(read_bytes(compressed).substr(0, 2) == "\x1f\x8b");
+
+  for (const auto& path : {plain, compressed}) {
+    INFO(path.string());
+    const IdxArray array = read_idx(path);
+    CHECK(array.dims == std::vector<std::size_t>{3, 2, 3});
+    CHECK(std::string(array.bytes.begin(), array.bytes.end()) == pixel_bytes());
+
+    // One column per image, pixel (h, w) at feature h * columns + w.
+    const Matrix<float> x = read_idx_images<float>(path);
+    REQUIRE(x.rows() == 6);
+    REQUIRE(x.cols() == 3);
+    for (unsigned i = 0; i < images; ++i) {
+      for (unsigned h = 0; h < rows; ++h) {
+        for (unsigned w = 0; w < columns; ++w) {
+          CHECK(x(h * columns + w, i) == static_cast<float>(pixel(i, h, w)) / 255.0f);
+        }
+      }
+    }
+    CHECK(x(0, 0) == 0.0f);
+    CHECK(x(5, 2) == 1.0f);  // byte 255 is exactly 1
+    const Matrix<double> bytes = read_idx_images<double>(path, PixelScale::byte);
+    CHECK(bytes(4, 1) == double(pixel(1, 1, 1)));
+    CHECK(bytes(5, 2) == 255.0);
+  }
+
+  const auto labels = dir.path / "labels";
+  for (const bool compress : {false, true}) {
+    compress ? write_gzip(labels, label_file) : write_bytes(labels, label_file);
+    CHECK(read_idx_labels(labels) == std::vector<Label>{3, 0, 9, 1});
+    CHECK(read_idx_labels(labels, 10) == std::vector<Label>{3, 0, 9, 1});
+    write_gzip(labels, idx({0}, ""));
+    CHECK(read_idx_labels(labels).empty());
+  }
+}
+
+TEST_CASE("read_idx reads a gzip file larger than zlib's buffers bitwise", "[loaders]") {
+  ScratchDir dir("uinfo_test_idx_large");
+  const auto path = dir.path / "large-images-idx3-ubyte.gz";
+  const std::string data = noise(500 * 28 * 28);
+  write_gzip(path, idx({500, 28, 28}, data));
+  const Matrix<float> x = read_idx_images<float>(path, PixelScale::byte);
+  REQUIRE(x.rows() == 784);
+  REQUIRE(x.cols() == 500);
+  bool same = true;
+  for (std::size_t k = 0; k < data.size(); ++k) {
+    same = same && x.data()[k] == float(static_cast<unsigned char>(data[k]));
+  }
+  CHECK(same);
+}
+
+TEST_CASE("read_idx refuses headers that are not IDX unsigned bytes", "[loaders]") {
+  ScratchDir dir("uinfo_test_idx_header");
+  const auto path = dir.path / "bad_header.idx";
+  const auto refuses = [&](const std::string& bytes, const std::string& problem) {
+    for (const bool compress : {false, true}) {
+      INFO((compress ? "gzip" : "plain"));
+      compress ? write_gzip(path, bytes) : write_bytes(path, bytes);
+      CHECK_THROWS_AS(read_idx(path), IoError);
+      CHECK_THROWS_WITH(read_idx(path), Contains("uinfo::read_idx: ") &&
+                                            Contains("bad_header.idx") && Contains(problem));
+    }
+  };
+  SECTION("bad magic") {
+    refuses("\x01" + image_file.substr(1),
+            "not an IDX file (bad magic: it starts with 0x01 0x00; expected 0x00 0x00, then a "
+            "type code and the number of dimensions)");
+    refuses("\x93NUMPY" + std::string(100, ' '), "bad magic: it starts with 0x93 0x4e");
+  }
+  SECTION("a data type other than unsigned bytes") {
+    refuses(idx({2}, std::string(8, '\0'), 0x0D),
+            "unsupported data type 0x0d (float32); expected 0x08 (unsigned byte)");
+    refuses(idx({2}, std::string(2, '\0'), 0x09), "unsupported data type 0x09 (signed byte)");
+    refuses(idx({2}, std::string(4, '\0'), 0x0B), "(int16)");
+    refuses(idx({2}, std::string(2, '\0'), 0x42),
+            "unknown data type code 0x42; expected 0x08 (unsigned byte)");
+  }
+  SECTION("dimensions") {
+    refuses(idx({}, ""), "the header gives 0 dimensions; expected at least 1");
+    refuses(idx({3, 2, 3}, "").substr(0, 9),
+            "truncated in the header: 3 dimensions take 12 bytes, got 5");
+    refuses(idx({0xffffffff, 0xffffffff, 0xffffffff}, ""),
+            "the dimensions 4294967295 x 4294967295 x 4294967295 are too large");
+  }
+  SECTION("too short for a header") {
+    refuses("", "too short for an IDX file: 0 bytes; the header alone takes at least 8");
+    refuses(std::string(3, '\0'), "too short for an IDX file: 3 bytes");
+  }
+  SECTION("the wrong number of dimensions for images or labels") {
+    write_bytes(path, label_file);
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("uinfo::read_idx_images: ") && Contains("bad_header.idx") &&
+                          Contains("the header gives 1 dimension (4); expected 3 (images, rows, "
+                                   "columns): is it a label file?"));
+    write_gzip(path, image_file);
+    CHECK_THROWS_AS(read_idx_labels(path), IoError);
+    CHECK_THROWS_WITH(read_idx_labels(path),
+                      Contains("uinfo::read_idx_labels: ") &&
+                          Contains("the header gives 3 dimensions (3 x 2 x 3); expected 1 "
+                                   "(labels): is it an image file?"));
+    write_bytes(path, idx({2, 3}, std::string(6, '\0')));
+    CHECK_THROWS_WITH(read_idx_images<float>(path), Contains("2 dimensions (2 x 3); expected 3"));
+    write_bytes(path, idx({2, 0, 3}, ""));
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("the images are 0 x 3 pixels; expected at least one pixel"));
+  }
+  SECTION("a missing file or a directory") {
+    CHECK_THROWS_AS(read_idx(dir.path / "missing.idx"), IoError);
+    CHECK_THROWS_WITH(read_idx_images<float>(dir.path / "missing.idx"),
+                      Contains("missing.idx") && Contains("cannot open the file"));
+    std::filesystem::create_directories(dir.path / "directory.idx");
+    CHECK_THROWS_WITH(read_idx_labels(dir.path / "directory.idx"),
+                      Contains("directory.idx") && Contains("cannot open the file"));
+  }
+}
+
+TEST_CASE("read_idx reports truncated data and bytes after it, plain and gzip", "[loaders]") {
+  ScratchDir dir("uinfo_test_idx_truncated");
+  const auto path = dir.path / "cut.idx";
+  const auto scratch = dir.path / "scratch.gz";
+
+  SECTION("a plain file one byte short, or far shorter than its header promises") {
+    write_bytes(path, image_file.substr(0, image_file.size() - 1));
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("cut.idx") &&
+                          Contains("truncated: expected 18 bytes of pixels, got 17 (dimensions "
+                                   "3 x 2 x 3)"));
+    write_bytes(path, label_file.substr(0, label_file.size() - 2));
+    CHECK_THROWS_WITH(read_idx_labels(path),
+                      Contains("truncated: expected 4 bytes of labels, got 2"));
+    CHECK_THROWS_WITH(read_idx(path), Contains("truncated: expected 4 bytes of data, got 2"));
+    // Refused before a buffer of the promised 6 GB is allocated.
+    write_bytes(path, idx({60000, 10000, 10}, pixel_bytes()));
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("truncated: expected 6000000000 bytes of pixels, got 18"));
+    write_gzip(path, idx({60000, 10000, 10}, pixel_bytes()));
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("truncated: expected 6000000000 bytes of pixels, got 18"));
+  }
+  SECTION("a complete gzip stream of too little data") {
+    write_gzip(path, image_file.substr(0, image_file.size() - 4));
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("truncated: expected 18 bytes of pixels, got 14"));
+  }
+  SECTION("a gzip file cut in the middle") {
+    const std::string data = noise(200 * 28 * 28);
+    const std::string whole = gzip(idx({200, 28, 28}, data), scratch);
+    write_bytes(path, whole.substr(0, whole.size() / 2));
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("cut.idx") &&
+                          Contains("truncated: expected 156800 bytes of pixels, got ") &&
+                          Contains("the gzip stream breaks off: zlib reports 'unexpected end of "
+                                   "file'; the download was probably interrupted"));
+    // Cut inside the header, and inside the gzip header itself.
+    write_bytes(path, whole.substr(0, 12));
+    CHECK_THROWS_WITH(
+        read_idx_images<float>(path),
+        Contains("too short for an IDX file: 0 bytes") && Contains("the gzip stream breaks off"));
+    write_bytes(path, whole.substr(0, 2));
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+  }
+  SECTION("a gzip file missing its checksum, or with a wrong one") {
+    const std::string whole = gzip(image_file, scratch);
+    write_bytes(path, whole.substr(0, whole.size() - 8));  // the CRC-32 and length trailer
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("cut.idx") &&
+                          Contains("the gzip stream breaks off after the pixels") &&
+                          Contains("the file is truncated"));
+    std::string wrong = whole;
+    wrong[wrong.size() - 8] = static_cast<char>(wrong[wrong.size() - 8] ^ 0x55);
+    write_bytes(path, wrong);
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+    CHECK_THROWS_WITH(
+        read_idx_images<float>(path),
+        Contains("cut.idx") && Contains("corrupt gzip data (zlib reports 'incorrect data check')"));
+  }
+  SECTION("corrupt compressed data") {
+    std::string bad = gzip(idx({200, 28, 28}, noise(200 * 28 * 28)), scratch);
+    for (std::size_t k = bad.size() / 3; k < bad.size() / 3 + 64; ++k) bad[k] = '\xff';
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+    CHECK_THROWS_WITH(read_idx_images<float>(path),
+                      Contains("cut.idx") && Contains("corrupt gzip data (zlib reports '"));
+  }
+  SECTION("bytes after the data") {
+    for (const bool compress : {false, true}) {
+      const std::string longer = image_file + "extra";
+      compress ? write_gzip(path, longer) : write_bytes(path, longer);
+      CHECK_THROWS_AS(read_idx_images<float>(path), IoError);
+      CHECK_THROWS_WITH(read_idx_images<float>(path),
+                        Contains("cut.idx") &&
+                            Contains("5 unexpected bytes after the pixels (the dimensions 3 x 2 x "
+                                     "3 promise 18 bytes): the header does not describe the "
+                                     "data"));
+      compress ? write_gzip(path, label_file + '\0') : write_bytes(path, label_file + '\0');
+      CHECK_THROWS_WITH(read_idx_labels(path), Contains("1 unexpected bytes after the labels"));
+    }
+  }
+}
+
+TEST_CASE("read_idx_labels checks labels against the class count", "[loaders]") {
+  ScratchDir dir("uinfo_test_idx_labels");
+  const auto path = dir.path / "labels-idx1-ubyte";
+  write_bytes(path, idx({4}, std::string{0, 9, 10, 3}));
+  CHECK(read_idx_labels(path) == std::vector<Label>{0, 9, 10, 3});
+  CHECK(read_idx_labels(path, 11) == std::vector<Label>{0, 9, 10, 3});
+  CHECK_THROWS_AS(read_idx_labels(path, 10), InvalidArgument);
+  CHECK_THROWS_WITH(read_idx_labels(path, 10),
+                    Contains("uinfo::read_idx_labels: ") && Contains("labels-idx1-ubyte") &&
+                        Contains("label 10 at index 2 is out of range for 10 classes (expected "
+                                 "0..9)"));
+  CHECK_THROWS_AS(read_idx_labels(path, 0), InvalidArgument);
+  CHECK_THROWS_WITH(read_idx_labels(path, 0), Contains("classes is 0; expected at least 1"));
+}
