@@ -1,4 +1,4 @@
-// Real-data loaders: IDX (MNIST-like) files the tests write byte by byte, plain and
+// Real-data loaders: IDX (MNIST-like) and CIFAR files the tests write byte by byte, plain and
 // gzip-compressed, and every way they can fail to read.
 #include <catch2/catch.hpp>
 
@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "uinfo/data/cifar.hpp"
 #include "uinfo/data/idx.hpp"
 
 using namespace uinfo;
@@ -313,4 +314,154 @@ TEST_CASE("read_idx_labels checks labels against the class count", "[loaders]") 
                                  "0..9)"));
   CHECK_THROWS_AS(read_idx_labels(path, 0), InvalidArgument);
   CHECK_THROWS_WITH(read_idx_labels(path, 0), Contains("classes is 0; expected at least 1"));
+}
+
+namespace {
+
+// A CIFAR record: its label bytes, then channel-planar pixels, byte (c, h, w) of record r
+// being planar(r, c, h, w).
+unsigned char planar(unsigned r, unsigned c, unsigned h, unsigned w) {
+  return static_cast<unsigned char>(7 * r + 85 * c + 5 * h + 3 * w);
+}
+std::string cifar_record(unsigned r, const std::string& labels) {
+  std::string out = labels;
+  for (unsigned c = 0; c < 3; ++c) {
+    for (unsigned h = 0; h < 32; ++h) {
+      for (unsigned w = 0; w < 32; ++w) out += static_cast<char>(planar(r, c, h, w));
+    }
+  }
+  return out;
+}
+
+// Every pixel of images first.. of x against the planar bytes, in HWC order.
+void check_hwc(const Matrix<float>& x, unsigned first_record, PixelScale scale) {
+  REQUIRE(x.rows() == 3072);
+  for (Index i = 0; i < x.cols(); ++i) {
+    bool same = true;
+    for (unsigned h = 0; h < 32; ++h) {
+      for (unsigned w = 0; w < 32; ++w) {
+        for (unsigned c = 0; c < 3; ++c) {
+          const float byte = planar(first_record + static_cast<unsigned>(i), c, h, w);
+          const float expected = scale == PixelScale::unit ? byte / 255.0f : byte;
+          same = same && x((h * 32 + w) * 3 + c, i) == expected;
+        }
+      }
+    }
+    CHECK(same);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("read_cifar10 reorders planar pixels into HWC images", "[loaders]") {
+  ScratchDir dir("uinfo_test_cifar10");
+  const auto path = dir.path / "data_batch_1.bin";
+  write_bytes(path, cifar_record(0, "\x03") + cifar_record(1, "\x09"));
+
+  const Dataset<float> bytes = read_cifar10<float>(path, PixelScale::byte);
+  REQUIRE(bytes.size() == 2);
+  CHECK(bytes.labels == std::vector<Label>{3, 9});
+  // By hand: features 0, 1, 2 are pixel (0, 0)'s red, green and blue, from planar offsets 0,
+  // 1024 and 2048; feature 3 is pixel (0, 1)'s red; feature (32 + 0) * 3 + 2 pixel (1, 0)'s blue.
+  CHECK(bytes.x(0, 0) == 0.0f);
+  CHECK(bytes.x(1, 0) == 85.0f);
+  CHECK(bytes.x(2, 0) == 170.0f);
+  CHECK(bytes.x(3, 0) == 3.0f);
+  CHECK(bytes.x(98, 1) == float(7 + 170 + 5));
+  CHECK(cifar_image_shape.feature(1, 0, 2) == 98);
+  check_hwc(bytes.x, 0, PixelScale::byte);
+  check_hwc(read_cifar10<float>(path).x, 0, PixelScale::unit);
+
+  // Several batches in order, one of them compressed.
+  const auto second = dir.path / "data_batch_2.bin";
+  write_gzip(second, cifar_record(2, std::string(1, '\0')));
+  const Dataset<float> both = read_cifar10_batches<float>({path, second});
+  REQUIRE(both.size() == 3);
+  CHECK(both.labels == std::vector<Label>{3, 9, 0});
+  check_hwc(both.x, 0, PixelScale::unit);
+}
+
+TEST_CASE("read_cifar100 reads coarse and fine labels with HWC images", "[loaders]") {
+  ScratchDir dir("uinfo_test_cifar100");
+  const auto path = dir.path / "train.bin";
+  write_bytes(path, cifar_record(0, std::string{19, 99}) + cifar_record(1, std::string{0, 0}) +
+                        cifar_record(2, std::string{4, 30}));
+  const Cifar100<float> data = read_cifar100<float>(path);
+  REQUIRE(data.size() == 3);
+  CHECK(data.coarse == std::vector<Label>{19, 0, 4});
+  CHECK(data.fine == std::vector<Label>{99, 0, 30});
+  check_hwc(data.x, 0, PixelScale::unit);
+  const Dataset<float> fine = data.with_labels(data.fine);
+  CHECK(fine.labels == data.fine);
+  CHECK(fine.x == data.x);
+}
+
+TEST_CASE("the CIFAR readers refuse files that are not binary batches", "[loaders]") {
+  ScratchDir dir("uinfo_test_cifar_refuse");
+  const auto path = dir.path / "bad_batch.bin";
+  const std::string ten = cifar_record(0, "\x01") + cifar_record(1, "\x02");
+  const std::string hundred = cifar_record(0, std::string{1, 2}) + cifar_record(1, {3, 4});
+
+  SECTION("a size that is not a multiple of the record size") {
+    write_bytes(path, ten + "x");
+    CHECK_THROWS_AS(read_cifar10<float>(path), IoError);
+    CHECK_THROWS_WITH(read_cifar10<float>(path),
+                      Contains("uinfo::read_cifar10: ") && Contains("bad_batch.bin") &&
+                          Contains("its size 6147 bytes is not a multiple of the CIFAR-10 record "
+                                   "size 3073 (1 label byte + 3072 pixel bytes): the file is "
+                                   "truncated or not a CIFAR-10 binary batch"));
+    write_bytes(path, hundred.substr(0, 5000));
+    CHECK_THROWS_WITH(read_cifar100<float>(path),
+                      Contains("uinfo::read_cifar100: ") &&
+                          Contains("its size 5000 bytes is not a multiple of the CIFAR-100 "
+                                   "record size 3074 (a coarse and a fine label byte + 3072 pixel "
+                                   "bytes)"));
+    write_gzip(path, ten.substr(0, 4000));
+    CHECK_THROWS_WITH(read_cifar10<float>(path), Contains("its decompressed size 4000 bytes"));
+  }
+  SECTION("the other CIFAR's batch") {
+    write_bytes(path, hundred);
+    CHECK_THROWS_WITH(read_cifar10<float>(path),
+                      Contains("is a multiple of the CIFAR-100 record size 3074: is it a "
+                               "CIFAR-100 batch?"));
+    write_bytes(path, ten);
+    CHECK_THROWS_WITH(read_cifar100<float>(path),
+                      Contains("is a multiple of the CIFAR-10 record size 3073: is it a CIFAR-10 "
+                               "batch?"));
+  }
+  SECTION("labels out of range") {
+    write_bytes(path, cifar_record(0, "\x09") + cifar_record(1, "\x0a"));
+    CHECK_THROWS_AS(read_cifar10<float>(path), InvalidArgument);
+    CHECK_THROWS_WITH(
+        read_cifar10<float>(path),
+        Contains("bad_batch.bin") && Contains("label 10 of record 1 is out of range for 10 classes "
+                                              "(expected 0..9)"));
+    write_bytes(path, cifar_record(0, std::string{20, 5}));
+    CHECK_THROWS_AS(read_cifar100<float>(path), InvalidArgument);
+    CHECK_THROWS_WITH(read_cifar100<float>(path),
+                      Contains("coarse label 20 of record 0 is out of range for 20 classes "
+                               "(expected 0..19)"));
+    write_bytes(path, cifar_record(0, std::string{19, 99}) + cifar_record(1, std::string{0, 100}));
+    CHECK_THROWS_WITH(read_cifar100<float>(path),
+                      Contains("fine label 100 of record 1 is out of range for 100 classes "
+                               "(expected 0..99)"));
+  }
+  SECTION("empty, truncated gzip, pickled, missing") {
+    write_bytes(path, "");
+    CHECK_THROWS_WITH(read_cifar10<float>(path),
+                      Contains("bad_batch.bin") && Contains("the file is empty"));
+    const std::string whole = gzip(ten, dir.path / "scratch.gz");
+    write_bytes(path, whole.substr(0, whole.size() - 8));
+    CHECK_THROWS_AS(read_cifar10<float>(path), IoError);
+    CHECK_THROWS_WITH(read_cifar10<float>(path),
+                      Contains("truncated after 6146 bytes") && Contains("gzip stream breaks off"));
+    write_bytes(path, "\x80\x02}q" + std::string(6000, 'x'));  // pickle protocol 2
+    CHECK_THROWS_WITH(read_cifar10<float>(path),
+                      Contains("it looks like a Python pickle (the \"python version\" of "
+                               "CIFAR-10); expected a binary batch"));
+    CHECK_THROWS_AS(read_cifar100<float>(dir.path / "missing.bin"), IoError);
+    CHECK_THROWS_WITH(read_cifar100<float>(dir.path / "missing.bin"),
+                      Contains("missing.bin") && Contains("cannot open the file"));
+    CHECK_THROWS_AS(read_cifar10_batches<float>({}), InvalidArgument);
+  }
 }
