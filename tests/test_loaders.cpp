@@ -1,5 +1,6 @@
 // Real-data loaders: IDX (MNIST-like) and CIFAR files the tests write byte by byte, plain and
-// gzip-compressed, and every way they can fail to read.
+// gzip-compressed, every way they can fail to read; per-channel normalisation against hand
+// values.
 #include <catch2/catch.hpp>
 
 #include "scratch_dir.hpp"
@@ -21,6 +22,7 @@
 
 #include "uinfo/data/cifar.hpp"
 #include "uinfo/data/idx.hpp"
+#include "uinfo/data/image_normalize.hpp"
 
 using namespace uinfo;
 using Catch::Contains;
@@ -464,4 +466,86 @@ TEST_CASE("the CIFAR readers refuse files that are not binary batches", "[loader
                       Contains("missing.bin") && Contains("cannot open the file"));
     CHECK_THROWS_AS(read_cifar10_batches<float>({}), InvalidArgument);
   }
+}
+
+TEST_CASE("channel statistics and normalisation match hand values", "[loaders]") {
+  // Two pixels of two channels (features p0c0, p0c1, p1c0, p1c1), two images. Channel 0 holds
+  // 1, 3, 5, 7: mean 4, deviation sqrt(5). Channel 1 holds 10, 20, 30, 40: mean 25, deviation
+  // sqrt(125) = 5 sqrt(5).
+  Matrix<double> train(4, 2);
+  train << 1, 5,  //
+      10, 30,     //
+      3, 7,       //
+      20, 40;
+  const ChannelStatistics stats = channel_statistics(train, 2);
+  REQUIRE(stats.channels() == 2);
+  CHECK(stats.mean[0] == Approx(4.0));
+  CHECK(stats.mean[1] == Approx(25.0));
+  CHECK(stats.deviation[0] == Approx(std::sqrt(5.0)));
+  CHECK(stats.deviation[1] == Approx(std::sqrt(125.0)));
+
+  // Training statistics applied to other images.
+  Matrix<float> test(4, 1);
+  test << 4, 25, 9, 0;
+  normalize_channels(test, stats);
+  CHECK(test(0, 0) == Approx(0.0).margin(1e-6));
+  CHECK(test(1, 0) == Approx(0.0).margin(1e-6));
+  CHECK(test(2, 0) == Approx(std::sqrt(5.0)));
+  CHECK(test(3, 0) == Approx(-std::sqrt(5.0)));
+
+  // The training images themselves come out with mean 0 and deviation 1 per channel.
+  normalize_channels(train, stats);
+  const ChannelStatistics after = channel_statistics(train, 2);
+  for (int c = 0; c < 2; ++c) {
+    CHECK(after.mean[c] == Approx(0.0).margin(1e-12));
+    CHECK(after.deviation[c] == Approx(1.0));
+  }
+
+  // One channel: all features pooled.
+  const Matrix<float> grey = (Matrix<float>(2, 2) << 0, 1, 1, 0).finished();
+  const ChannelStatistics one = channel_statistics(grey, 1);
+  CHECK(one.mean == std::vector<double>{0.5});
+  CHECK(one.deviation == std::vector<double>{0.5});
+}
+
+TEST_CASE("normalisation refuses constant channels, NaN and mismatched shapes", "[loaders]") {
+  Matrix<float> x(4, 3);
+  x << 0.1f, 0.2f, 0.3f,  //
+      0.7f, 0.7f, 0.7f,   //
+      0.4f, 0.5f, 0.6f,   //
+      0.7f, 0.7f, 0.7f;
+  CHECK_THROWS_AS(channel_statistics(x, 2), InvalidArgument);
+  CHECK_THROWS_WITH(channel_statistics(x, 2),
+                    Contains("uinfo::channel_statistics: channel 1 has standard deviation 0 "
+                             "(every value is 0.7") &&
+                        Contains("normalising it would divide by zero"));
+  CHECK_NOTHROW(channel_statistics(x, 1));
+
+  x(2, 1) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_AS(channel_statistics(x, 1), NonFiniteValue);
+  CHECK_THROWS_WITH(channel_statistics(x, 1),
+                    Contains("channel_statistics") && Contains("a NaN at feature 2 of sample 1"));
+  const ChannelStatistics stats{{0.5}, {0.25}};
+  CHECK_THROWS_AS(normalize_channels(x, stats), NonFiniteValue);
+  CHECK_THROWS_WITH(normalize_channels(x, stats),
+                    Contains("normalize_channels") && Contains("a NaN at feature 2 of sample 1"));
+  x(2, 1) = 0.5f;
+
+  CHECK_THROWS_AS(channel_statistics(x, 3), InvalidArgument);
+  CHECK_THROWS_WITH(channel_statistics(x, 3),
+                    Contains("the images have 4 features, not a multiple of 3 channels"));
+  CHECK_THROWS_WITH(channel_statistics(x, 0), Contains("channels is 0; expected at least 1"));
+  CHECK_THROWS_WITH(channel_statistics(Matrix<float>(3, 0), 3),
+                    Contains("the images are 3 x 0; expected at least one pixel"));
+  CHECK_THROWS_WITH(normalize_channels(x, ChannelStatistics{{0, 0, 0}, {1, 1, 1}}),
+                    Contains("the images have 4 features, not a multiple of 3 channels"));
+  CHECK_THROWS_WITH(normalize_channels(x, ChannelStatistics{{0.5, 0.5}, {1.0, 0.0}}),
+                    Contains("channel 1 has mean 0.5") && Contains("deviation 0.0") &&
+                        Contains("expected a finite mean and a finite, positive deviation"));
+  CHECK_THROWS_WITH(normalize_channels(x, ChannelStatistics{{0.5, 0.5}, {1.0}}),
+                    Contains("2 means but 1 deviations"));
+  const Matrix<float> before = x;
+  CHECK_NOTHROW(normalize_channels(x, stats));
+  CHECK(x(0, 0) == Approx((0.1 - 0.5) / 0.25));
+  CHECK(x(3, 2) == Approx((before(3, 2) - 0.5) / 0.25));
 }
