@@ -1,6 +1,6 @@
 // Real-data loaders: IDX (MNIST-like) and CIFAR files the tests write byte by byte, plain and
 // gzip-compressed, every way they can fail to read; per-channel normalisation against hand
-// values.
+// values; Fashion-MNIST's coarse labels and its installed files.
 #include <catch2/catch.hpp>
 
 #include "scratch_dir.hpp"
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "uinfo/data/cifar.hpp"
+#include "uinfo/data/fashion_mnist.hpp"
 #include "uinfo/data/idx.hpp"
 #include "uinfo/data/image_normalize.hpp"
 
@@ -548,4 +549,170 @@ TEST_CASE("normalisation refuses constant channels, NaN and mismatched shapes", 
   CHECK_NOTHROW(normalize_channels(x, stats));
   CHECK(x(0, 0) == Approx((0.1 - 0.5) / 0.25));
   CHECK(x(3, 2) == Approx((before(3, 2) - 0.5) / 0.25));
+}
+
+TEST_CASE("Fashion-MNIST coarse labels map every class to a group", "[loaders]") {
+  const auto groupings = fashion_mnist_groupings();
+  REQUIRE(groupings.size() == 2);
+  for (const auto& grouping : groupings) {
+    INFO(grouping.name);
+    CHECK(grouping.fine_classes() == 10);
+    CHECK_NOTHROW(grouping.validate());
+    for (const Label g : grouping.group_of) {
+      CHECK(g >= 0);
+      CHECK(g < grouping.coarse_classes());
+    }
+  }
+  // Group members by class name, so the maps can be read against the brief.
+  const auto members = [](const LabelGrouping& grouping, Label group) {
+    std::set<std::string_view> names;
+    for (std::size_t fine = 0; fine < 10; ++fine) {
+      if (grouping.group_of[fine] == group) names.insert(fashion_mnist_classes[fine]);
+    }
+    return names;
+  };
+  const LabelGrouping& tops = fashion_mnist_tops();
+  CHECK(tops.name == "tops");
+  CHECK(tops.groups == std::vector<std::string>{"top", "other"});
+  CHECK(tops.group_sizes() == std::vector<Index>{4, 6});
+  CHECK(members(tops, 0) == std::set<std::string_view>{"T-shirt/top", "Pullover", "Coat", "Shirt"});
+
+  const LabelGrouping& kind = fashion_mnist_garment_kind();
+  CHECK(kind.name == "garment_kind");
+  CHECK(kind.groups == std::vector<std::string>{"clothing", "footwear", "bags"});
+  CHECK(kind.group_sizes() == std::vector<Index>{6, 3, 1});
+  CHECK(members(kind, 0) ==
+        std::set<std::string_view>{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Shirt"});
+  CHECK(members(kind, 1) == std::set<std::string_view>{"Sandal", "Sneaker", "Ankle boot"});
+  CHECK(members(kind, 2) == std::set<std::string_view>{"Bag"});
+
+  CHECK(coarse_labels(std::vector<Label>{0, 5, 8, 9, 6, 1}, kind) ==
+        std::vector<Label>{0, 1, 2, 1, 0, 0});
+  CHECK(coarse_labels(std::vector<Label>{0, 5, 8, 9, 6, 1}, tops) ==
+        std::vector<Label>{0, 1, 1, 1, 0, 1});
+  CHECK_THROWS_AS(coarse_labels(std::vector<Label>{3, 10}, kind), InvalidArgument);
+  CHECK_THROWS_WITH(coarse_labels(std::vector<Label>{3, 10}, kind),
+                    Contains("garment_kind") && Contains("label 10 at sample 1"));
+  const LabelGrouping unused{"unused", {"a", "b"}, {0, 0}};
+  CHECK_THROWS_WITH(unused.validate(),
+                    Contains("the grouping 'unused' has no fine class in group 1 ('b')"));
+  const LabelGrouping out{"out", {"a"}, {0, 1}};
+  CHECK_THROWS_WITH(out.validate(), Contains("the fine-to-group map of the grouping 'out' has "
+                                             "label 1 at sample 1"));
+}
+
+TEST_CASE("load_fashion_mnist reads a directory of IDX files and checks them", "[loaders]") {
+  ScratchDir dir("uinfo_test_fashion_dir");
+  const std::string pixels = noise(4 * 784);
+  const auto write_split = [&](const std::string& prefix, const std::string& image_data,
+                               const std::string& labels, bool compress) {
+    const std::string suffix = compress ? ".gz" : "";
+    const auto write = compress ? write_gzip : write_bytes;
+    write(dir.path / (prefix + "-images-idx3-ubyte" + suffix), image_data);
+    write(dir.path / (prefix + "-labels-idx1-ubyte" + suffix), labels);
+  };
+  write_split("train", idx({4, 28, 28}, pixels), idx({4}, std::string{9, 0, 3, 3}), true);
+  write_split("t10k", idx({4, 28, 28}, pixels), idx({4}, std::string{1, 2, 3, 4}), false);
+
+  const Dataset<float> train = load_fashion_mnist<float>(Split::train, dir.path);
+  REQUIRE(train.x.rows() == 784);
+  REQUIRE(train.size() == 4);
+  CHECK(train.labels == std::vector<Label>{9, 0, 3, 3});
+  CHECK(train.x(783, 3) == static_cast<float>(static_cast<unsigned char>(pixels.back())) / 255.0f);
+  CHECK_NOTHROW(train.validate(784, 10, "Fashion-MNIST"));
+  // The test split is stored uncompressed, without .gz.
+  const Dataset<double> test = load_fashion_mnist<double>(Split::test, dir.path, PixelScale::byte);
+  CHECK(test.labels == std::vector<Label>{1, 2, 3, 4});
+  CHECK(test.x(0, 0) == double(static_cast<unsigned char>(pixels[0])));
+
+  SECTION("images and labels disagree on the count") {
+    write_split("train", idx({4, 28, 28}, pixels), idx({3}, std::string{9, 0, 3}), true);
+    CHECK_THROWS_AS(load_fashion_mnist<float>(Split::train, dir.path), IoError);
+    CHECK_THROWS_WITH(load_fashion_mnist<float>(Split::train, dir.path),
+                      Contains("uinfo::load_fashion_mnist: ") &&
+                          Contains("train-images-idx3-ubyte.gz' holds 4 images but '") &&
+                          Contains("train-labels-idx1-ubyte.gz' holds 3 labels; expected one "
+                                   "label per image"));
+  }
+  SECTION("images that are not 28 x 28") {
+    write_split("t10k", idx({2, 5, 5}, std::string(50, '\0')), idx({2}, std::string{1, 2}), false);
+    CHECK_THROWS_WITH(load_fashion_mnist<float>(Split::test, dir.path),
+                      Contains("t10k-images-idx3-ubyte': the images have 25 pixels; expected "
+                               "28 x 28 = 784"));
+  }
+  SECTION("a label above 9") {
+    write_split("t10k", idx({4, 28, 28}, pixels), idx({4}, std::string{1, 2, 3, 10}), false);
+    CHECK_THROWS_AS(load_fashion_mnist<float>(Split::test, dir.path), InvalidArgument);
+    CHECK_THROWS_WITH(load_fashion_mnist<float>(Split::test, dir.path),
+                      Contains("label 10 at index 3 is out of range for 10 classes"));
+  }
+  SECTION("a missing file or directory names the Debian package") {
+    std::filesystem::remove(dir.path / "t10k-labels-idx1-ubyte");
+    CHECK_THROWS_AS(load_fashion_mnist<float>(Split::test, dir.path), IoError);
+    CHECK_THROWS_WITH(load_fashion_mnist<float>(Split::test, dir.path),
+                      Contains("t10k-labels-idx1-ubyte.gz' is missing (nor is "
+                               "'t10k-labels-idx1-ubyte' there uncompressed)") &&
+                          Contains("the Debian package dataset-fashion-mnist provides it") &&
+                          Contains("sudo apt-get install dataset-fashion-mnist"));
+    CHECK_THROWS_AS(load_fashion_mnist<float>(Split::train, dir.path / "absent"), IoError);
+    CHECK_THROWS_WITH(load_fashion_mnist<float>(Split::train, dir.path / "absent"),
+                      Contains("the directory '") && Contains("absent' does not exist") &&
+                          Contains("sudo apt-get install dataset-fashion-mnist"));
+  }
+}
+
+namespace {
+bool fashion_mnist_installed() {
+  return std::filesystem::exists(std::filesystem::path(fashion_mnist_directory) /
+                                 "t10k-images-idx3-ubyte.gz");
+}
+}  // namespace
+
+TEST_CASE("the installed Fashion-MNIST test split reads as 10000 balanced images", "[loaders]") {
+  if (!fashion_mnist_installed()) {
+    WARN("Fashion-MNIST is not installed in " << fashion_mnist_directory
+                                              << " (apt-get install dataset-fashion-mnist)");
+    SUCCEED("skipped");
+    return;
+  }
+  const Dataset<float> test = load_fashion_mnist<float>(Split::test);
+  REQUIRE(test.x.rows() == 784);
+  REQUIRE(test.size() == 10000);
+  std::array<int, 10> per_class{};
+  for (const Label y : test.labels) ++per_class.at(static_cast<std::size_t>(y));
+  for (const int n : per_class) CHECK(n == 1000);
+  CHECK(test.x.minCoeff() == 0.0f);
+  CHECK(test.x.maxCoeff() == 1.0f);
+
+  // Coarse labels on the real labels: 4 of 10 classes are tops; 6, 3 and 1 per garment kind.
+  const auto count = [](const std::vector<Label>& labels, Label group) {
+    return std::count(labels.begin(), labels.end(), group);
+  };
+  const auto tops = coarse_labels(test.labels, fashion_mnist_tops());
+  CHECK(count(tops, 0) == 4000);
+  const auto kinds = coarse_labels(test.labels, fashion_mnist_garment_kind());
+  CHECK(count(kinds, 0) == 6000);
+  CHECK(count(kinds, 1) == 3000);
+  CHECK(count(kinds, 2) == 1000);
+
+  // Grey images have one channel; the published statistics of Fashion-MNIST are about 0.29 and
+  // 0.35.
+  const ChannelStatistics stats = channel_statistics(test.x, 1);
+  CHECK(stats.mean[0] == Approx(0.286).margin(0.005));
+  CHECK(stats.deviation[0] == Approx(0.353).margin(0.005));
+}
+
+TEST_CASE("the installed Fashion-MNIST training split reads as 60000 balanced images",
+          "[loaders]") {
+  if (!fashion_mnist_installed()) {
+    WARN("Fashion-MNIST is not installed in " << fashion_mnist_directory);
+    SUCCEED("skipped");
+    return;
+  }
+  const Dataset<float> train = load_fashion_mnist<float>();
+  REQUIRE(train.x.rows() == 784);
+  REQUIRE(train.size() == 60000);
+  std::array<int, 10> per_class{};
+  for (const Label y : train.labels) ++per_class.at(static_cast<std::size_t>(y));
+  for (const int n : per_class) CHECK(n == 6000);
 }
