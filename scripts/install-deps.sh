@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages uinfo needs that are missing. Run as root (or with sudo on PATH).
 set -euo pipefail
 
-packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev gnuplot-nox)
+packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev gnuplot-nox
+          dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

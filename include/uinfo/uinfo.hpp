@@ -44,9 +44,16 @@
 #include "uinfo/optim/schedule.hpp"
 #include "uinfo/optim/sgd.hpp"
 
+#include "uinfo/data/byte_reader.hpp"
 #include "uinfo/data/checkerboard.hpp"
+#include "uinfo/data/cifar.hpp"
 #include "uinfo/data/dataset.hpp"
+#include "uinfo/data/fashion_mnist.hpp"
+#include "uinfo/data/idx.hpp"
+#include "uinfo/data/image_normalize.hpp"
+#include "uinfo/data/label_grouping.hpp"
 #include "uinfo/data/npy.hpp"
+#include "uinfo/data/pixels.hpp"
 #include "uinfo/data/synthetic.hpp"
 
 #include "uinfo/info/binning.hpp"
