@@ -50,7 +50,7 @@ constexpr double early_probes[] = {0.125, 0.25, 0.5, 1.5};
 
 template <class Net>
 std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
-                          const std::function<void()>& epoch_done) {
+                          const std::function<void()>& epoch_done, checkerboard::Timing& timing) {
   const checkerboard::Data data = checkerboard::make_data(s.network, seed);
   Net net = checkerboard::make_network<Net>(s.network, seed);
   auto probe = checkerboard::make_probe<checkerboard::AllHiddenProbe<Net>>(s.network, data, seed);
@@ -60,8 +60,8 @@ std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
                                          .momentum = s.momentum,
                                          .weight_decay = s.weight_decay}};
   std::vector<Row> rows;
-  for (Measurement& m :
-       checkerboard::train_and_probe(net, data, probe, phases, seed, early_probes, epoch_done)) {
+  for (Measurement& m : checkerboard::train_and_probe(net, data, probe, phases, seed, early_probes,
+                                                      epoch_done, &timing)) {
     rows.push_back({seed, std::move(m)});
   }
   return rows;
@@ -70,7 +70,8 @@ std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
 // All seeds, in parallel. Rows reach info.csv as each seed finishes, so an interrupted run keeps
 // the seeds it completed.
 template <class Net>
-std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir) {
+std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
+                         checkerboard::Timing& timing) {
   uinfo::CsvWriter csv(dir / "info.csv", checkerboard::measurement_columns({}));
   uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
   std::mutex mutex;
@@ -80,8 +81,11 @@ std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir) {
   };
   std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(s.seeds));
   uinfo::parallel::for_each_job(by_seed.size(), s.network.threads, [&](std::size_t i) {
-    auto rows = run_seed<Net>(s, s.first_seed + i, epoch_done);
+    checkerboard::Timing seed_timing;
+    auto rows = run_seed<Net>(s, s.first_seed + i, epoch_done, seed_timing);
     const std::lock_guard lock(mutex);
+    timing.total_seconds += seed_timing.total_seconds;
+    timing.probe_seconds += seed_timing.probe_seconds;
     for (const Row& r : rows) checkerboard::write_measurement(csv, r.seed, r.m);
     by_seed[i] = std::move(rows);
   });
@@ -171,8 +175,10 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
 
 namespace {
 
-std::vector<Row> run(const Settings& s, const std::filesystem::path& dir) {
-  return checkerboard::with_network(s.network, [&]<class Net>() { return run_all<Net>(s, dir); });
+std::vector<Row> run(const Settings& s, const std::filesystem::path& dir,
+                     checkerboard::Timing& timing) {
+  return checkerboard::with_network(s.network,
+                                    [&]<class Net>() { return run_all<Net>(s, dir, timing); });
 }
 
 // Per curve: the mean final information, its maximum over training and when that came.
@@ -234,8 +240,9 @@ int main(int argc, char** argv) {
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
   std::vector<Row> rows;
+  checkerboard::Timing timing;  // summed over seeds
   try {
-    rows = run(s, dir);
+    rows = run(s, dir, timing);
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-checkerboard: %s\n", e.what());
     return 1;
@@ -261,10 +268,14 @@ int main(int argc, char** argv) {
       .add("settings", settings)
       .add("noise_ceiling", noise_ceiling)
       .add("summary", summary)
-      .add("wall_seconds", seconds);
+      .add("wall_seconds", seconds)
+      .add("seed_seconds", timing.total_seconds)
+      .add("probe_seconds", timing.probe_seconds);
   run_record.write(dir / "run.json");
   std::printf(
-      "%d seeds x %d epochs in %.1f s; noise ceiling %.3f bits (accuracy %.3f); results in %s/\n",
-      s.seeds, s.epochs, seconds, ceiling.bits, ceiling.accuracy, dir.string().c_str());
+      "%d seeds x %d epochs in %.1f s (%.0f%% of the seeds' time probing); noise ceiling %.3f "
+      "bits (accuracy %.3f); results in %s/\n",
+      s.seeds, s.epochs, seconds, 100 * timing.probe_seconds / timing.total_seconds, ceiling.bits,
+      ceiling.accuracy, dir.string().c_str());
   return 0;
 }

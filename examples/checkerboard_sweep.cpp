@@ -206,6 +206,25 @@ void write_summary(const std::vector<Summary>& summaries, const std::filesystem:
   }
 }
 
+// Per configuration, keyed "lr/batch/decoder", for run.json.
+uinfo::json::Object summary_json(const std::vector<Summary>& summaries) {
+  uinfo::json::Object o;
+  for (const Summary& s : summaries) {
+    const auto [colour, colour_sd] = mean_sd(s.final_colour);
+    const auto [progress, progress_sd] = mean_sd(s.progress_colour);
+    uinfo::json::Object entry;
+    entry.add("final_colour_bits", colour)
+        .add("final_colour_sd", colour_sd)
+        .add("final_direction_bits", mean_sd(s.final_direction).first)
+        .add("final_task_accuracy", mean_sd(s.final_accuracy).first)
+        .add("peak_colour_epoch", s.peak_epoch)
+        .add("seeds_at_progress", s.progress_colour.size())
+        .add("progress_colour_bits", progress);
+    o.add(uinfo::shortest(s.lr) + "/" + std::to_string(s.batch) + "/" + s.decoder, entry);
+  }
+  return o;
+}
+
 void print_summary(const std::vector<Summary>& summaries, double target_accuracy) {
   std::printf("%-7s %5s %-7s %17s %17s %8s %10s %22s\n", "lr", "batch", "decoder", "final colour",
               "final direction", "accuracy", "peak epoch", "colour at progress");
@@ -415,6 +434,7 @@ int main(int argc, char** argv) {
         .add("noise_ceiling_bits", ceiling.bits)
         .add("target_accuracy", target_accuracy)
         .add("jobs", jobs.size())
+        .add("summary", summary_json(summaries))
         .add("wall_seconds",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     record.write(out / "run.json");

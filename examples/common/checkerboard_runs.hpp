@@ -5,6 +5,7 @@
 #include <uinfo/uinfo.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -203,6 +204,12 @@ struct Measurement {
   double task_accuracy;  // of the network's direction output, on the validation trials
 };
 
+// Wall time of one run, and the part of it spent probing (forward passes of the probe sets and
+// decoder fits), to show what probing costs beside training.
+struct Timing {
+  double total_seconds = 0, probe_seconds = 0;
+};
+
 // Trains `net` through the phases, probing before the first step, after every epoch, and at the
 // fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch), where things
 // move fast. `epoch_done` is called after every epoch (for a progress bar).
@@ -210,15 +217,21 @@ template <class Net, class Probe>
 std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& probe,
                                          std::span<const Phase> phases, std::uint64_t seed,
                                          std::span<const double> early,
-                                         const std::function<void()>& epoch_done) {
+                                         const std::function<void()>& epoch_done,
+                                         Timing* timing = nullptr) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  Clock::duration probing{};
   const auto validation = data.validation.with_labels(data.validation.direction);
   std::vector<Measurement> rows;
   auto measure = [&](double epoch) {
+    const auto probe_start = Clock::now();
     const double accuracy = uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, validation).accuracy;
     for (const uinfo::ProbeMeasurement& m : probe.measure(net)) {
       rows.push_back({epoch, static_cast<int>(m.layer / 2), m.units, m.label,
                       uinfo::to_string(m.decoder), m.info, accuracy});
     }
+    probing += Clock::now() - probe_start;
   };
   measure(0.0);
   int epochs_before = 0;
@@ -259,6 +272,10 @@ std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& prob
                {.epochs = phase.epochs, .batch_size = phase.batch, .rng = rng},
                Callbacks{measure_at, early_steps, steps, epochs_before, epoch_done});
     epochs_before += phase.epochs;
+  }
+  if (timing) {
+    timing->total_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    timing->probe_seconds += std::chrono::duration<double>(probing).count();
   }
   return rows;
 }
