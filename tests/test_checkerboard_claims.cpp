@@ -113,3 +113,30 @@ TEST_CASE("training on colour first leaves colour in the final bottleneck", "[ch
   CHECK((colour_first + pretrained) / 2 >= none + 0.05);
   CHECK(json_number(run, "final_direction_bits", "pretrained/20/linear") >= 0.9 * ceiling);
 }
+
+TEST_CASE("the experiment programs explain their flags and refuse bad ones", "[checkerboard]") {
+  const ScratchDir dir("uinfo_checkerboard_flags");
+  const struct {
+    const char* program;
+    const char* flag;     // one its --help must list
+    const char* bad;      // arguments it must refuse
+    const char* message;  // and what it must say
+  } cases[] = {
+      {UINFO_CHECKERBOARD_PATH, "--bottleneck", "--depth 4", "--depth must be 1, 2 or 3"},
+      {UINFO_CHECKERBOARD_SWEEP_PATH, "--shard", "--shard 4/3", "--shard must be i/n"},
+      {UINFO_CHECKERBOARD_SWEEP_PATH, "--merge", "--lrs 0.1,x", "comma-separated positive"},
+      {UINFO_CHECKERBOARD_PERTURB_PATH, "--kinds", "--kinds slow_start,warm",
+       "unknown perturbation 'warm'"},
+      {UINFO_CHECKERBOARD_PERTURB_PATH, "--ks", "--ks 0,-1", "whole numbers >= 0"},
+      {UINFO_CHECKERBOARD_PERTURB_PATH, "--init", "--init scaled:0", "scaled:G with G > 0"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.program << " " << c.bad);
+    const auto help = run_program(c.program, dir.path, "--help");
+    CHECK(help.status == 0);
+    CHECK_THAT(help.out, Catch::Contains(c.flag));
+    const auto bad = run_program(c.program, dir.path, c.bad);
+    CHECK(bad.status != 0);
+    CHECK_THAT(bad.err, Catch::Contains(c.message));
+  }
+}
