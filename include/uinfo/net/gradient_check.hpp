@@ -131,4 +131,11 @@ GradientCheckReport check_layer_gradients(GradientCheckOptions options = {}) {
   return check_gradients(Sequential<double, Input<In>, Spec>{Rng{options.seed}}, options);
 }
 
+// ... or on images of shape In (channels x height x width).
+template <class Spec, Shape In>
+GradientCheckReport check_layer_gradients(GradientCheckOptions options = {}) {
+  using Image = ImageInput<In.channels, In.height, In.width>;
+  return check_gradients(Sequential<double, Image, Spec>{Rng{options.seed}}, options);
+}
+
 }  // namespace uinfo
