@@ -61,9 +61,11 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   auto objective = [&](Net& probe, const Matrix<double>& input) {
     return probe.forward(input, options.mode).cwiseProduct(r).sum();
   };
-  auto parameters_of = [](Net& n) {
+  auto parameters_of = [](Net& n) {  // statistics have no gradient to check
     std::vector<Parameter<double>*> blocks;
-    n.for_each_parameter([&](Parameter<double>& p) { blocks.push_back(&p); });
+    n.for_each_parameter([&](Parameter<double>& p) {
+      if (p.trainable()) blocks.push_back(&p);
+    });
     return blocks;
   };
 

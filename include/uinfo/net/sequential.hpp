@@ -191,9 +191,11 @@ class Sequential {
     std::apply([&](const auto&... layers) { (visit_parameters(layers, f), ...); }, layers_);
   }
 
+  // The number of trained values; statistics (BatchNorm's running mean and variance) are
+  // visited by for_each_parameter and saved, but not counted here.
   Index parameter_count() const {
     Index count = 0;
-    for_each_parameter([&](const Parameter<S>& p) { count += p.size(); });
+    for_each_parameter([&](const Parameter<S>& p) { count += p.trainable() ? p.size() : 0; });
     return count;
   }
 
