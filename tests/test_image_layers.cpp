@@ -1,9 +1,12 @@
-// Image layers: shapes through a Sequential, Conv2d, pooling and Flatten against
+// Image layers: shapes through a Sequential, Conv2d, pooling, Flatten and BatchNorm against
 // hand-computed examples and a direct convolution, and gradient checks.
 #include <catch2/catch.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "uinfo/uinfo.hpp"
 
@@ -30,11 +33,12 @@ static_assert(Cnn<float>::output_size == 10);
 
 // Stride, padding, non-square images, and the layers that keep a shape.
 using Strided = Sequential<float, ImageInput<3, 9, 7>, Conv2d<4, 3, 2, 1>, Dropout<0.5>, Tanh,
-                           AvgPool2d<3, 1>, GlobalAvgPool, Dense<2>>;
+                           AvgPool2d<3, 1>, BatchNorm, GlobalAvgPool, BatchNorm, Dense<2>>;
 static_assert(Strided::layer_shape<1> == Shape{4, 5, 4});
 static_assert(Strided::layer_shape<2> == Shape{4, 5, 4});
 static_assert(Strided::layer_shape<4> == Shape{4, 3, 2});
-static_assert(Strided::layer_shape<5> == flat_shape(4));
+static_assert(Strided::layer_shape<5> == Shape{4, 3, 2});
+static_assert(Strided::layer_shape<6> == flat_shape(4));
 // Flat networks bind activations exactly as before.
 static_assert(std::is_same_v<Sequential<float, Input<3>, Relu>::layer_type<1>,
                              ElementwiseLayer<float, 3, Relu>>);
@@ -134,6 +138,13 @@ Matrix<double> two_channel_ramp() {
   return x;
 }
 
+template <class N>
+std::vector<Matrix<typename N::scalar_type>> values_of(const N& net) {
+  std::vector<Matrix<typename N::scalar_type>> values;
+  net.for_each_parameter([&](const auto& p) { values.push_back(p.value); });
+  return values;
+}
+
 }  // namespace
 
 // --- Shapes and names --------------------------------------------------------------------------
@@ -145,7 +156,7 @@ TEST_CASE("image layers name their input shapes in the architecture", "[image]")
         "MaxPool2d<16x14x14,2,2> Flatten<784> Dense<10,784>");
   CHECK(Strided{Rng{1}}.architecture() ==
         "float: ImageInput<3,9,7> Conv2d<3x9x7,4,3,2,1> Dropout<4x5x4,0.5> Tanh<4x5x4> "
-        "AvgPool2d<4x5x4,3,1> GlobalAvgPool<4x3x2> Dense<2,4>");
+        "AvgPool2d<4x5x4,3,1> BatchNorm<4x3x2> GlobalAvgPool<4x3x2> BatchNorm<4> Dense<2,4>");
   CHECK(to_string(Shape{3, 9, 7}) == "3x9x7");
   // (8*9 + 8) + (16*72 + 16) + (10*784 + 10)
   CHECK(Cnn<float>{Rng{1}}.parameter_count() == 80 + 1168 + 7850);
@@ -287,3 +298,174 @@ TEST_CASE("Flatten passes values and gradients through unchanged", "[image]") {
   CHECK(input_gradient(layer, x, dy) == dy);
 }
 
+// --- BatchNorm ---------------------------------------------------------------------------------
+
+TEST_CASE("BatchNorm normalises per feature, or per channel of an image", "[image]") {
+  constexpr double eps = 1e-5;
+  // Features (or channels) are rows of x read as channels x (pixels * batch).
+  const auto check_normalised = [&](const Matrix<double>& rows, const Matrix<double>& out_rows) {
+    for (Index c = 0; c < rows.rows(); ++c) {
+      const double mean = rows.row(c).mean();
+      const double variance = (rows.row(c).array() - mean).square().mean();
+      const Matrix<double> expected = (rows.row(c).array() - mean) / std::sqrt(variance + eps);
+      CHECK((out_rows.row(c) - expected).cwiseAbs().maxCoeff() <= 1e-12);
+    }
+  };
+  SECTION("flat: 3 features, batch 5") {
+    const Matrix<double> x = 3 * random_matrix(3, 5, 1).array() + 2;
+    bound<BatchNorm, flat_shape(3)> layer(Rng{1}, 1);
+    layer.forward(view(x), Mode::train);
+    check_normalised(x, layer.output());
+  }
+  SECTION("image: 2 channels of 3x2 pixels, batch 1") {
+    const Matrix<double> x = 3 * random_matrix(12, 1, 2).array() + 2;
+    bound<BatchNorm, Shape{2, 3, 2}> layer(Rng{1}, 1);
+    layer.forward(view(x), Mode::train);
+    const Matrix<double> out = layer.output();
+    check_normalised(Eigen::Map<const Matrix<double>>(x.data(), 2, 6),
+                     Eigen::Map<const Matrix<double>>(out.data(), 2, 6));
+  }
+}
+
+TEST_CASE("BatchNorm keeps PyTorch's running statistics and uses them in eval mode", "[image]") {
+  const Matrix<double> x = 3 * random_matrix(12, 2, 3).array() + 2;  // 2 channels, 3 x 2 pixels
+  const Eigen::Map<const Matrix<double>> rows(x.data(), 2, 12);
+  bound<BatchNorm, Shape{2, 3, 2}> layer(Rng{1}, 1);
+  layer.forward(view(x), Mode::train);
+  layer.forward(view(x), Mode::train);
+  // From mean 0 and variance 1, two steps of momentum 0.1 towards the batch's mean and unbiased
+  // variance: 1 - 0.9^2 of the way.
+  const Eigen::Vector2d mean = rows.rowwise().mean();
+  const Eigen::Vector2d unbiased =
+      (rows.colwise() - mean).rowwise().squaredNorm() / (rows.cols() - 1);
+  const double moved = 1 - 0.9 * 0.9;
+  CHECK((layer.running_mean().value.col(0) - moved * mean).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK((layer.running_variance().value.col(0) -
+         (Eigen::Vector2d::Ones() + moved * (unbiased - Eigen::Vector2d::Ones())))
+            .cwiseAbs()
+            .maxCoeff() <= 1e-12);
+
+  // Eval mode: gamma * (x - running mean) / sqrt(running variance + eps) + beta, per channel.
+  layer.gamma().value << 2, 0.5;
+  layer.beta().value << -1, 1;
+  const Matrix<double> statistics_before = layer.running_mean().value;
+  layer.forward(view(x), Mode::eval);
+  CHECK(layer.running_mean().value == statistics_before);
+  const Matrix<double> out = layer.output();
+  for (Index j = 0; j < 12; ++j) {
+    for (Index c = 0; c < 2; ++c) {
+      const double expected = layer.gamma().value(c, 0) *
+                                  (rows(c, j) - layer.running_mean().value(c, 0)) /
+                                  std::sqrt(layer.running_variance().value(c, 0) + 1e-5) +
+                              layer.beta().value(c, 0);
+      CHECK(out.data()[2 * j + c] == Approx(expected).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("BatchNorm in train mode refuses a batch of one value per feature", "[image]") {
+  Sequential<float, Input<4>, Dense<3>, BatchNorm> net{Rng{1}};
+  const Matrix<float> one = Matrix<float>::Ones(4, 1);
+  CHECK_THROWS_AS(net.forward(one, Mode::train), InvalidArgument);
+  CHECK_THROWS_WITH(net.forward(one, Mode::train),
+                    Contains("BatchNorm<3>") && Contains("batch of 1") &&
+                        Contains("expected a batch of 2 or more") && Contains("Mode::eval"));
+  CHECK_NOTHROW(net.forward(one, Mode::eval));
+  CHECK_NOTHROW(net.forward(Matrix<float>::Ones(4, 2), Mode::train));
+  // An image has a value per pixel: one image gives each channel enough values.
+  Sequential<float, ImageInput<2, 2, 2>, BatchNorm> images{Rng{1}};
+  CHECK_NOTHROW(images.forward(Matrix<float>::Random(8, 1), Mode::train));
+}
+
+TEST_CASE("BatchNorm gradients match finite differences in both modes", "[image]") {
+  GradientCheckOptions train;
+  GradientCheckOptions eval;
+  eval.mode = Mode::eval;
+  for (const auto& options : {train, eval}) {
+    check_image_gradients<BatchNorm, flat_shape(3)>(options);
+    check_image_gradients<BatchNorm, Shape{2, 3, 3}>(options);
+    GradientCheckOptions four = options;
+    four.batch = 4;
+    check_image_gradients<BatchNorm, flat_shape(9)>(four);
+  }
+  GradientCheckOptions one_image;
+  one_image.batch = 1;
+  check_image_gradients<BatchNorm, Shape{3, 2, 2}>(one_image);
+}
+
+TEST_CASE("gradients of a small CNN of every image layer match finite differences", "[image]") {
+  using Net =
+      Sequential<double, ImageInput<2, 7, 5>, Conv2d<3, 3, 1, 1>, BatchNorm, Relu, MaxPool2d<2, 1>,
+                 Conv2d<4, 2, 2, 1>, Tanh, AvgPool2d<2, 1>, GlobalAvgPool, BatchNorm, Dense<3>>;
+  static_assert(Net::layer_shape<4> == Shape{3, 6, 4});
+  static_assert(Net::layer_shape<5> == Shape{4, 4, 3});
+  static_assert(Net::layer_shape<7> == Shape{4, 3, 2});
+  for (Index batch : {2, 5}) {
+    GradientCheckOptions options;
+    options.batch = batch;
+    const auto report = check_gradients(Net{Rng{17}}, options);
+    INFO("batch " << batch << ", worst: " << report.worst);
+    CHECK(report.checked == Net{Rng{17}}.parameter_count() + 70 * batch);
+    REQUIRE(report.passed);
+  }
+}
+
+// --- Statistics are saved but never trained ----------------------------------------------------
+
+TEST_CASE("optimizers, weight decay and parameter vectors pass statistics by", "[image]") {
+  using Net = Sequential<float, ImageInput<2, 4, 4>, Conv2d<3, 3, 1, 1>, BatchNorm, Relu,
+                         GlobalAvgPool, Dense<2>>;
+  const Matrix<float> x = random_matrix(32, 6, 1).cast<float>();
+  const Matrix<float> dy = random_matrix(2, 6, 2).cast<float>();
+  const auto statistics = [](const Net& net) {
+    std::vector<Matrix<float>> values;
+    net.for_each_parameter([&](const Parameter<float>& p) {
+      if (!p.trainable()) values.push_back(p.value);
+    });
+    return values;
+  };
+  const auto check_untouched = [&](auto optimizer) {
+    Net net{Rng{3}};
+    net.forward(x, Mode::train);
+    net.backward(dy, InputGradient::skip);
+    const auto before = statistics(net);
+    REQUIRE(before.size() == 2);
+    const Matrix<float> gamma = net.layer<2>().gamma().value;
+    optimizer.step(net);
+    CHECK(statistics(net) == before);
+    CHECK(net.layer<2>().gamma().value != gamma);  // the trained scale did move
+    net.for_each_parameter([](const Parameter<float>& p) {
+      INFO(p.name());
+      CHECK(p.state.steps == (p.trainable() ? 1 : 0));
+      if (!p.trainable()) CHECK(p.state.moments[0].size() == 0);
+    });
+  };
+  check_untouched(Sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.1}));
+  check_untouched(Sgd({.lr = 0.1, .weight_decay = 0.1, .decay = WeightDecay::decoupled}));
+  check_untouched(Adam({.lr = 0.1, .weight_decay = 0.1}));
+
+  const Net net{Rng{3}};
+  Vector<double> flat;
+  copy_parameters_to(net, flat);
+  CHECK(flat.size() == net.parameter_count());
+  CHECK(net.parameter_count() == (3 * 18 + 3) + (3 + 3) + (2 * 3 + 2));
+}
+
+TEST_CASE("BatchNorm's running statistics are saved and loaded", "[image]") {
+  using Net = Sequential<float, ImageInput<1, 6, 6>, Conv2d<4, 3>, BatchNorm, Relu, Flatten,
+                         BatchNorm, Dense<3>>;
+  Net net{Rng{1}};
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    net.forward(random_matrix(36, 8, seed).cast<float>(), Mode::train);
+  }
+  CHECK(net.layer<2>().running_mean().value != Matrix<float>::Zero(4, 1));
+  CHECK(net.layer<5>().running_variance().value != Matrix<float>::Ones(64, 1));
+
+  const ScratchDir scratch("uinfo_batch_norm");
+  save(net, scratch.path / "net.bin");
+  Net loaded{Rng{1}};
+  load(loaded, scratch.path / "net.bin");
+  CHECK(values_of(loaded) == values_of(net));
+  const Matrix<float> x = random_matrix(36, 5, 9).cast<float>();
+  CHECK(Matrix<float>(loaded.forward(x, Mode::eval)) == Matrix<float>(net.forward(x, Mode::eval)));
+}

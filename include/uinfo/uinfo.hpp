@@ -20,6 +20,7 @@
 #include "uinfo/simd/update.hpp"
 
 #include "uinfo/layers/avg_pool2d.hpp"
+#include "uinfo/layers/batch_norm.hpp"
 #include "uinfo/layers/conv2d.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/dropout.hpp"
