@@ -1,10 +1,13 @@
 // Image layers: shapes through a Sequential, Conv2d, pooling, Flatten and BatchNorm against
-// hand-computed examples and a direct convolution, and gradient checks.
+// hand-computed examples and a direct convolution, gradient checks, and a small CNN that trains
+// and round-trips through save and load.
 #include <catch2/catch.hpp>
 
 #include "scratch_dir.hpp"
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -143,6 +146,28 @@ std::vector<Matrix<typename N::scalar_type>> values_of(const N& net) {
   std::vector<Matrix<typename N::scalar_type>> values;
   net.for_each_parameter([&](const auto& p) { values.push_back(p.value); });
   return values;
+}
+
+// Ten classes of 28x28 images: a fixed random template per class plus noise.
+Dataset<float> template_images(Index samples, std::uint64_t seed) {
+  Engine engine = Rng{seed}.engine(Stream::data);
+  Matrix<float> templates(784, 10);
+  for (Index i = 0; i < templates.size(); ++i) templates.data()[i] = engine.normal<float>();
+  Dataset<float> data{Matrix<float>(784, samples),
+                      std::vector<Label>(static_cast<std::size_t>(samples))};
+  for (Index j = 0; j < samples; ++j) {
+    const auto label = static_cast<Label>(j % 10);
+    data.labels[static_cast<std::size_t>(j)] = label;
+    for (Index i = 0; i < 784; ++i) {
+      data.x(i, j) = templates(i, label) + engine.normal<float>();
+    }
+  }
+  return data;
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
@@ -449,6 +474,31 @@ TEST_CASE("optimizers, weight decay and parameter vectors pass statistics by", "
   copy_parameters_to(net, flat);
   CHECK(flat.size() == net.parameter_count());
   CHECK(net.parameter_count() == (3 * 18 + 3) + (3 + 3) + (2 * 3 + 2));
+}
+
+// --- A CNN end to end --------------------------------------------------------------------------
+
+TEST_CASE("a small CNN trains and saves and loads bit for bit", "[image]") {
+  const Dataset<float> train = template_images(300, 1);
+  Cnn<float> net{Rng{2}};
+  Sgd sgd({.lr = 0.003, .momentum = 0.9});
+  const auto history =
+      fit(net, sgd, SoftmaxCrossEntropy{}, train, {.epochs = 5, .batch_size = 32, .rng = Rng{3}});
+  INFO("loss " << history.front().train_loss << " -> " << history.back().train_loss << ", accuracy "
+               << history.back().train_accuracy);
+  CHECK(history.front().train_loss > 1.0);
+  CHECK(history.back().train_loss < 0.1 * history.front().train_loss);
+  CHECK(history.back().train_accuracy > 0.95);
+
+  const ScratchDir scratch("uinfo_cnn");
+  save(net, scratch.path / "cnn.bin");
+  Cnn<float> loaded{Rng{99}};
+  load(loaded, scratch.path / "cnn.bin");
+  CHECK(values_of(loaded) == values_of(net));
+  const Matrix<float> batch = train.x.leftCols(17);
+  CHECK(Matrix<float>(loaded.forward(batch)) == Matrix<float>(net.forward(batch)));
+  save(loaded, scratch.path / "again.bin");
+  CHECK(file_bytes(scratch.path / "again.bin") == file_bytes(scratch.path / "cnn.bin"));
 }
 
 TEST_CASE("BatchNorm's running statistics are saved and loaded", "[image]") {
