@@ -418,6 +418,17 @@ TEST_CASE("BatchNorm gradients match finite differences in both modes", "[image]
   check_image_gradients<BatchNorm, Shape{3, 2, 2}>(one_image);
 }
 
+TEST_CASE("BatchNorm after a layer sized at run time takes its size from the network", "[image]") {
+  using Net = Sequential<double, Input<dynamic>, Dense<dynamic>, BatchNorm, Relu, Dense<2>>;
+  const Net net{Rng{1}, {3, 5}};
+  CHECK(net.architecture() == "double: Input<3> Dense<5,3> BatchNorm<5> Relu<5> Dense<2,5>");
+  CHECK(net.layer<2>().running_mean().value.rows() == 5);
+  const auto report = check_gradients(net);
+  INFO(report.worst);
+  CHECK(report.checked == (5 * 3 + 5) + (5 + 5) + (2 * 5 + 2) + 3 * 3);
+  CHECK(report.passed);
+}
+
 TEST_CASE("gradients of a small CNN of every image layer match finite differences", "[image]") {
   using Net =
       Sequential<double, ImageInput<2, 7, 5>, Conv2d<3, 3, 1, 1>, BatchNorm, Relu, MaxPool2d<2, 1>,

@@ -44,7 +44,8 @@ struct Window {
   // positions of the whole batch. Kernel columns [first, last) of that row lie inside the image
   // (first = last = 0 for a row in the padding), and `row` points at the input value of kernel
   // column `first`, channel 0: column kw >= first, channel c is row[(kw - first) * channels + c].
-  // `images` is const for reading (im2col, pooling) and mutable for writing (col2im).
+  // `images` is const for reading (im2col, pooling) and mutable for writing (col2im, the
+  // gradient of average pooling).
   template <class Value, class F>
   static void for_each_kernel_row(Value* images, Index batch, F&& f) {
     for (Index b = 0; b < batch; ++b) {
