@@ -1,12 +1,13 @@
-// Layer kernels: a Dense layer's forward and backward pass at several sizes and batch sizes, and
-// every activation's forward and backward pass, vectorised (simd::map / zip) against scalar
-// (map_scalar / zip_scalar).
+// Layer kernels: a Dense layer's and a Conv2d layer's forward and backward pass at several sizes
+// and batch sizes, and every activation's forward and backward pass, vectorised (simd::map / zip)
+// against scalar (map_scalar / zip_scalar).
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <type_traits>
 
 #include "bench_util.hpp"
+#include "uinfo/layers/conv2d.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/leaky_relu.hpp"
 #include "uinfo/layers/relu.hpp"
@@ -38,6 +39,46 @@ void BM_DenseForwardBackward(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 4, 64)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
 BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 64, 64)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
 BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 784, 256)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
+
+// Conv2d<Out, Kernel, 1, Kernel / 2> on In x Size x Size images: forward (im2col, one GEMM), then
+// backward with the input gradient (two GEMMs, col2im); range(0) is the batch size. Items:
+// images. GFLOP/s counts the three products, each 2 * Out * (Kernel^2 * In) * Size^2 * batch.
+template <Index In, Index Size, Index Out, Index Kernel>
+void BM_Conv2dForwardBackward(benchmark::State& state) {
+  constexpr Shape shape{In, Size, Size};
+  using Layer = typename Conv2d<Out, Kernel, 1, Kernel / 2>::template shaped_layer<float, shape>;
+  const Index batch = state.range(0);
+  Layer layer(Rng{1}, 1);
+  const Matrix<float> x = random_matrix(Layer::in_size, batch, 2);
+  const Matrix<float> dy = random_matrix(Layer::out_size, batch, 3);
+  Matrix<float> dx(Layer::in_size, batch);
+  MatrixView<float> dx_view(dx.data(), Layer::in_size, batch);
+  for (auto _ : state) {
+    layer.forward(ConstMatrixView<float>(x.data(), Layer::in_size, batch), Mode::train);
+    layer.backward(ConstMatrixView<float>(x.data(), Layer::in_size, batch),
+                   ConstMatrixView<float>(dy.data(), Layer::out_size, batch), &dx_view);
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::ClobberMemory();
+  }
+  const double macs = static_cast<double>(Out * Kernel * Kernel * In * Size * Size);
+  set_rates(state, static_cast<double>(batch), 6.0 * macs * static_cast<double>(batch));
+}
+// The two convolutions of the 1x28x28 CNN in the tests, and a wider one.
+BENCHMARK_TEMPLATE(BM_Conv2dForwardBackward, 1, 28, 8, 3)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(256);
+BENCHMARK_TEMPLATE(BM_Conv2dForwardBackward, 8, 14, 16, 3)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(256);
+BENCHMARK_TEMPLATE(BM_Conv2dForwardBackward, 32, 16, 64, 3)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(128);
 
 // How an elementwise op runs: xsimd batches (what the layers use) or one element at a time.
 struct Vectorised {

@@ -186,6 +186,12 @@ namespace {
 
 using SmallNet = Sequential<float, Input<20>, Dense<32>, Relu, Dropout<0.2>, Dense<10>>;
 using Mlp = Sequential<float, Input<784>, Dense<256>, Relu, Dense<128>, Relu, Dense<10>>;
+using Cnn = Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 3, 1, 1>, Relu, MaxPool2d<2>,
+                       Conv2d<16, 3, 1, 1>, Relu, MaxPool2d<2>, Flatten, Dense<10>>;
+// Every image layer: strided convolution, BatchNorm per channel and per feature, both poolings.
+using ImageLayers =
+    Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 4, 2, 1>, BatchNorm, Relu, AvgPool2d<2>,
+               Conv2d<16, 3, 1, 1>, MaxPool2d<3, 2>, GlobalAvgPool, BatchNorm, Dense<10>>;
 
 Dataset<float> random_data(Index features, Index samples) {
   Engine engine = Rng{17}.engine(Stream::data);
@@ -351,5 +357,25 @@ TEST_CASE("784-256-128-10 MLP: after the first step, a training step allocates n
   }
   SECTION("Adam, batch 256") {
     check_no_allocations(allocations_per_step<Mlp>(adam(), 256));
+  }
+}
+
+// The im2col and gradient matrices are Buffers, and each convolution keeps its GEMM workspaces
+// in Products, as Dense does; BatchNorm's per-channel vectors are sized at construction.
+TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allocation][image]") {
+  SECTION("SGD with momentum, batch 32") {
+    check_no_allocations(allocations_per_step<Cnn>(momentum_sgd(), 32));
+  }
+  SECTION("SGD with momentum, batch 256") {
+    check_no_allocations(allocations_per_step<Cnn>(momentum_sgd(), 256));
+  }
+  SECTION("Adam, batch 32") {
+    check_no_allocations(allocations_per_step<Cnn>(adam(), 32));
+  }
+  SECTION("every image layer, SGD with momentum, batch 32") {
+    check_no_allocations(allocations_per_step<ImageLayers>(momentum_sgd(), 32));
+  }
+  SECTION("every image layer, Adam, batch 256") {
+    check_no_allocations(allocations_per_step<ImageLayers>(adam(), 256));
   }
 }

@@ -2,7 +2,10 @@
 //
 // A layer is written in two parts. The *spec* is what users list in a Sequential (`Dense<64>`,
 // `Relu`): it knows neither the scalar type nor its input size. Sequential binds each spec to a
-// concrete *layer* type through `Spec::template layer<Scalar, InputSize>`.
+// concrete *layer* type through `Spec::template shaped_layer<Scalar, InputShape>` if the spec
+// needs the previous layer's image shape (convolutions, pooling, and the layers that keep a
+// shape, such as activations), and otherwise through `Spec::template layer<Scalar, InputSize>`
+// with the flat size.
 #pragma once
 
 #include <concepts>
@@ -13,6 +16,7 @@
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/core/shape.hpp"
 #include "uinfo/core/tensor.hpp"
 
 namespace uinfo {
@@ -44,7 +48,12 @@ inline Index require_positive_size(Index size, const char* layer) {
 }
 
 template <class Spec>
-concept LayerSpec = requires {
+concept ShapedLayerSpec = requires {
+  typename Spec::template shaped_layer<float, Shape{1, 1, 1}>;
+};
+
+template <class Spec>
+concept LayerSpec = ShapedLayerSpec<Spec> || requires {
   typename Spec::template layer<float, 1>;
 };
 
@@ -78,5 +87,18 @@ concept Layer = Scalar<typename L::scalar_type> &&
   { *layer.parameters().begin() } -> std::same_as<Parameter<typename L::scalar_type>*&>;
   { *const_layer.parameters().begin() } -> std::same_as<const Parameter<typename L::scalar_type>*&>;
 };
+
+// A bound layer's output shape: its `static constexpr Shape out_shape` if it has one (image
+// layers, and the layers that keep their input's shape), else out_size flat features.
+template <class L>
+constexpr Shape output_shape() {
+  if constexpr (requires { L::out_shape; }) {
+    static_assert(L::out_shape.size() == L::out_size,
+                  "uinfo: a layer's out_shape must hold out_size features");
+    return L::out_shape;
+  } else {
+    return flat_shape(L::out_size);
+  }
+}
 
 }  // namespace uinfo

@@ -12,7 +12,11 @@
 
 namespace uinfo {
 
-enum class ParameterRole { weight, bias };
+// Weights and biases are trained. A statistic (BatchNorm's running mean and variance) is
+// computed by its layer's forward pass and kept with the parameters only so that save() and
+// load() carry it: optimizers, weight decay, gradient checks and parameter vectors pass it by,
+// and its gradient stays zero.
+enum class ParameterRole { weight, bias, statistic };
 
 template <class Scalar>
 struct OptimizerState {
@@ -35,7 +39,18 @@ struct Parameter {
   OptimizerState<Scalar> state;
 
   Index size() const { return value.size(); }
-  std::string_view name() const { return role == ParameterRole::weight ? "weight" : "bias"; }
+  bool trainable() const { return role != ParameterRole::statistic; }
+  std::string_view name() const {
+    switch (role) {
+      case ParameterRole::weight:
+        return "weight";
+      case ParameterRole::bias:
+        return "bias";
+      case ParameterRole::statistic:
+        return "statistic";
+    }
+    return "unknown";
+  }
 };
 
 }  // namespace uinfo

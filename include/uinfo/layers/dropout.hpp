@@ -8,24 +8,29 @@
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/core/shape.hpp"
 #include "uinfo/layers/parameter_free.hpp"
 #include "uinfo/simd/elementwise.hpp"
 
 namespace uinfo {
 
-template <Scalar S, Index N, double Rate>
+// Shape is the input's, passed through, so dropout can sit between image layers.
+template <Scalar S, Index N, double Rate, Shape SampleShape = flat_shape(N)>
 class DropoutLayer : public ParameterFreeLayer<S> {
+  static_assert(SampleShape.size() == N, "uinfo::DropoutLayer: the shape must hold N features");
+
  public:
   using scalar_type = S;
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
+  static constexpr Shape out_shape = SampleShape;
 
   DropoutLayer(const Rng& rng, std::size_t layer_index, Index size = N, Index = N)
       : size_(require_positive_size(size, "Dropout")),
         engine_(rng.engine(Stream::dropout, layer_index)) {}
 
   std::string name() const {
-    return "Dropout<" + std::to_string(size_) + "," + shortest(Rate) + ">";
+    return "Dropout<" + size_name(SampleShape, size_) + "," + shortest(Rate) + ">";
   }
 
   void forward(ConstMatrixView<S> x, Mode mode) {
@@ -57,8 +62,8 @@ class DropoutLayer : public ParameterFreeLayer<S> {
 template <double Rate>
 struct Dropout {
   static_assert(Rate >= 0 && Rate < 1, "uinfo::Dropout<Rate>: Rate must lie in [0, 1)");
-  template <class S, Index N>
-  using layer = DropoutLayer<S, N, Rate>;
+  template <class S, Shape In>
+  using shaped_layer = DropoutLayer<S, In.size(), Rate, In>;
 };
 
 }  // namespace uinfo

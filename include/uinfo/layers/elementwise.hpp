@@ -9,24 +9,30 @@
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/core/shape.hpp"
 #include "uinfo/layers/parameter_free.hpp"
 #include "uinfo/simd/elementwise.hpp"
 
 namespace uinfo {
 
-template <Scalar S, Index N, class Fn>
+// Shape is the input's, passed through: an activation between image layers keeps the image.
+template <Scalar S, Index N, class Fn, Shape SampleShape = flat_shape(N)>
 class ElementwiseLayer : public ParameterFreeLayer<S> {
+  static_assert(SampleShape.size() == N, "uinfo::ElementwiseLayer: the shape must hold N features");
+
  public:
   using scalar_type = S;
   static constexpr Index in_size = N;
   static constexpr Index out_size = N;
+  static constexpr Shape out_shape = SampleShape;
 
   ElementwiseLayer(const Rng&, std::size_t, Index size = N, Index = N)
       : size_(require_positive_size(size, Fn::name)) {}
 
-  // E.g. "Tanh<64>"; an activation with an argument adds it: "LeakyRelu<64,0.1>".
+  // E.g. "Tanh<64>" or "Relu<8x28x28>"; an activation with an argument adds it:
+  // "LeakyRelu<64,0.1>".
   std::string name() const {
-    std::string arguments = std::to_string(size_);
+    std::string arguments = size_name(SampleShape, size_);
     if constexpr (requires { Fn::argument; }) arguments += "," + shortest(Fn::argument);
     return std::string(Fn::name) + "<" + arguments + ">";
   }
@@ -51,8 +57,8 @@ class ElementwiseLayer : public ParameterFreeLayer<S> {
 // Base of activation specs: `struct Tanh : Activation<Tanh> { ... }`.
 template <class Fn>
 struct Activation {
-  template <class S, Index N>
-  using layer = ElementwiseLayer<S, N, Fn>;
+  template <class S, Shape In>
+  using shaped_layer = ElementwiseLayer<S, In.size(), Fn, In>;
 };
 
 }  // namespace uinfo

@@ -56,11 +56,11 @@ constexpr Init scaled_normal(double gain) {
   return {Init::Kind::scaled_normal, gain};
 }
 
-// Fills a (fan_out x fan_in) weight matrix.
+// Fills a weight matrix whose fans are given: a convolution's (out channels x k * k * in
+// channels) weight feeds each output from fan_in = k * k * in channels values and each input
+// into fan_out = k * k * out channels outputs, as in PyTorch.
 template <class S>
-void initialize(Matrix<S>& weight, Init init, Engine& engine) {
-  const double fan_in = static_cast<double>(weight.cols());
-  const double fan_out = static_cast<double>(weight.rows());
+void initialize(Matrix<S>& weight, Init init, Engine& engine, double fan_in, double fan_out) {
   auto fill_normal = [&](double stddev) {
     for (Index i = 0; i < weight.size(); ++i)
       weight.data()[i] = static_cast<S>(stddev * engine.normal());
@@ -84,6 +84,13 @@ void initialize(Matrix<S>& weight, Init init, Engine& engine) {
     case Init::Kind::scaled_normal:
       return fill_normal(init.gain / std::sqrt(fan_in));
   }
+}
+
+// Fills a (fan_out x fan_in) weight matrix.
+template <class S>
+void initialize(Matrix<S>& weight, Init init, Engine& engine) {
+  initialize(weight, init, engine, static_cast<double>(weight.cols()),
+             static_cast<double>(weight.rows()));
 }
 
 }  // namespace uinfo

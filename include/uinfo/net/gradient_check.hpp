@@ -61,9 +61,11 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   auto objective = [&](Net& probe, const Matrix<double>& input) {
     return probe.forward(input, options.mode).cwiseProduct(r).sum();
   };
-  auto parameters_of = [](Net& n) {
+  auto parameters_of = [](Net& n) {  // statistics have no gradient to check
     std::vector<Parameter<double>*> blocks;
-    n.for_each_parameter([&](Parameter<double>& p) { blocks.push_back(&p); });
+    n.for_each_parameter([&](Parameter<double>& p) {
+      if (p.trainable()) blocks.push_back(&p);
+    });
     return blocks;
   };
 
@@ -129,6 +131,13 @@ GradientCheckReport check_loss_gradients(const Loss& loss, const Matrix<double>&
 template <class Spec, Index In>
 GradientCheckReport check_layer_gradients(GradientCheckOptions options = {}) {
   return check_gradients(Sequential<double, Input<In>, Spec>{Rng{options.seed}}, options);
+}
+
+// ... or on images of shape In (channels x height x width).
+template <class Spec, Shape In>
+GradientCheckReport check_layer_gradients(GradientCheckOptions options = {}) {
+  using Image = ImageInput<In.channels, In.height, In.width>;
+  return check_gradients(Sequential<double, Image, Spec>{Rng{options.seed}}, options);
 }
 
 }  // namespace uinfo

@@ -1,5 +1,6 @@
-// A network's parameters (or their gradients) as one flat vector, for optimizers such as L-BFGS
-// that work on a single vector. The order is that of for_each_parameter.
+// A network's trainable parameters (or their gradients) as one flat vector, for optimizers such
+// as L-BFGS that work on a single vector. The order is that of for_each_parameter; statistics
+// (ParameterRole::statistic) are left out, as in parameter_count().
 #pragma once
 
 #include <type_traits>
@@ -14,6 +15,7 @@ void copy_parameters_to(const Net& net, Vector<double>& out, bool gradients = fa
   out.resize(net.parameter_count());
   Index offset = 0;
   net.for_each_parameter([&](const auto& p) {
+    if (!p.trainable()) return;
     const auto& block = gradients ? p.gradient : p.value;
     out.segment(offset, block.size()) = block.reshaped().template cast<double>();
     offset += block.size();
@@ -24,6 +26,7 @@ template <class Net>
 void copy_parameters_from(Net& net, const Vector<double>& values) {
   Index offset = 0;
   net.for_each_parameter([&](auto& p) {
+    if (!p.trainable()) return;
     using S = typename std::decay_t<decltype(p.value)>::Scalar;
     p.value.reshaped() = values.segment(offset, p.size()).template cast<S>();
     offset += p.size();

@@ -9,6 +9,11 @@
 // Sizes written as `dynamic` are given to the constructor, in order, e.g. a decoder for features
 // whose number is read from a file:
 //   Sequential<float, Input<dynamic>, Dense<dynamic>> decoder{Rng{seed}, {features, classes}};
+//
+// An image network starts with ImageInput<Channels, Height, Width>; every column of its batches
+// is one image in HWC order (core/shape.hpp), and each layer is bound to its input's shape:
+//   Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 3, 1, 1>, Relu, MaxPool2d<2>, Flatten,
+//              Dense<10>>
 #pragma once
 
 #include <array>
@@ -35,6 +40,8 @@ template <class T>
 struct is_input : std::false_type {};
 template <Index N>
 struct is_input<Input<N>> : std::true_type {};
+template <Index Channels, Index Height, Index Width>
+struct is_input<ImageInput<Channels, Height, Width>> : std::true_type {};
 
 // A failed check names its values in this type's template arguments, which the compiler prints:
 // layer_input_check<layer index, declared input size, previous layer's output size>.
@@ -59,22 +66,33 @@ struct layer_index_check {
   static constexpr bool ok = true;
 };
 
-template <class S, Index InputSize, std::size_t K, class... Specs>
+// The layer a spec names after a layer of the given output shape: a shape-aware spec is bound to
+// the shape, any other to the flat size (so Dense after an image layer sees C * H * W inputs).
+template <class Spec, class S, Shape In>
+struct bind_spec {
+  using type = typename Spec::template layer<S, In.size()>;
+};
+template <ShapedLayerSpec Spec, class S, Shape In>
+struct bind_spec<Spec, S, In> {
+  using type = typename Spec::template shaped_layer<S, In>;
+};
+
+template <class S, Shape In, std::size_t K, class... Specs>
 struct bind_layers {
   using type = std::tuple<>;
 };
 
-template <class S, Index InputSize, std::size_t K, class Spec, class... Rest>
-struct bind_layers<S, InputSize, K, Spec, Rest...> {
+template <class S, Shape In, std::size_t K, class Spec, class... Rest>
+struct bind_layers<S, In, K, Spec, Rest...> {
   static_assert(LayerSpec<Spec>,
-                "uinfo::Sequential: a template argument is not a layer spec "
-                "(it has no member template `layer<Scalar, InputSize>`)");
-  static_assert(layer_input_check<K, declared_input_size<Spec>(), InputSize>::ok);
-  using layer = typename Spec::template layer<S, InputSize>;
+                "uinfo::Sequential: a template argument is not a layer spec (it has no member "
+                "template `layer<Scalar, InputSize>` or `shaped_layer<Scalar, InputShape>`)");
+  static_assert(layer_input_check<K, declared_input_size<Spec>(), In.size()>::ok);
+  using layer = typename bind_spec<Spec, S, In>::type;
   static_assert(Layer<layer>, "uinfo::Sequential: the bound layer does not satisfy uinfo::Layer");
   using type = decltype(std::tuple_cat(
       std::declval<std::tuple<layer>>(),
-      std::declval<typename bind_layers<S, layer::out_size, K + 1, Rest...>::type>()));
+      std::declval<typename bind_layers<S, output_shape<layer>(), K + 1, Rest...>::type>()));
 };
 
 }  // namespace detail
@@ -82,16 +100,19 @@ struct bind_layers<S, InputSize, K, Spec, Rest...> {
 template <Scalar S, class First, class... Rest>
 class Sequential {
   static_assert(detail::is_input<First>::value,
-                "uinfo::Sequential: the first layer must be uinfo::Input<N>, which fixes the "
-                "input size");
+                "uinfo::Sequential: the first layer must be uinfo::Input<N> or "
+                "uinfo::ImageInput<Channels, Height, Width>, which fixes the input's shape");
 
  public:
   using scalar_type = S;
   using specs_type = std::tuple<First, Rest...>;
-  using layers_type = typename detail::bind_layers<S, First::size, 0, First, Rest...>::type;
+  using layers_type = typename detail::bind_layers<S, First::shape, 0, First, Rest...>::type;
   static constexpr std::size_t depth = 1 + sizeof...(Rest);  // layers, counting the Input
   template <std::size_t K>
   using layer_type = std::tuple_element_t<K, layers_type>;
+  // Layer K's output shape: channels x height x width, or {size, 1, 1} for flat features.
+  template <std::size_t K>
+  static constexpr Shape layer_shape = output_shape<layer_type<K>>();
   // Compile-time sizes; `dynamic` where given at construction (see layer_size()).
   static constexpr Index input_size = First::size;
   static constexpr Index output_size = layer_type<depth - 1>::out_size;
@@ -170,9 +191,11 @@ class Sequential {
     std::apply([&](const auto&... layers) { (visit_parameters(layers, f), ...); }, layers_);
   }
 
+  // The number of trained values; statistics (BatchNorm's running mean and variance) are
+  // visited by for_each_parameter and saved, but not counted here.
   Index parameter_count() const {
     Index count = 0;
-    for_each_parameter([&](const Parameter<S>& p) { count += p.size(); });
+    for_each_parameter([&](const Parameter<S>& p) { count += p.trainable() ? p.size() : 0; });
     return count;
   }
 

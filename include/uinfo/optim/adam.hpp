@@ -39,6 +39,7 @@ class Adam : public ScheduleClock {
     const S b2 = static_cast<S>(options_.beta2);
     const S eps = static_cast<S>(options_.epsilon);
     net.for_each_parameter([&](Parameter<S>& p) {
+      if (!p.trainable()) return;
       auto& [m, v] = p.state.moments;
       if (m.size() != p.size()) m.setZero(p.value.rows(), p.value.cols());
       if (v.size() != p.size()) v.setZero(p.value.rows(), p.value.cols());

@@ -37,6 +37,7 @@ class Sgd : public ScheduleClock {
     const S mu = static_cast<S>(options_.momentum);
     const bool nesterov = options_.nesterov;
     net.for_each_parameter([&](Parameter<S>& p) {
+      if (!p.trainable()) return;
       const S wd = p.weight_decay ? static_cast<S>(options_.weight_decay) : S(0);
       const S coupled = options_.decay == WeightDecay::coupled ? wd : S(0);
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1) - lr * wd : S(1);
