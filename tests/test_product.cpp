@@ -102,7 +102,7 @@ struct Recorder {
 
 // The tiled products against Eigen's, on shapes that take every tile: rows a multiple of the
 // vector width or not (an overlapping last vector), column counts with every remainder block
-// (8, 4, 2, 1), and empty sums.
+// (8, 4, 2, 1), empty sums, and sums too long for bᵀ to be packed.
 template <class S>
 void check_tiled_products() {
   Engine engine = Rng{7}.engine(Stream::user);
@@ -112,7 +112,7 @@ void check_tiled_products() {
   };
   for (const Index m : {width, width + 1, 2 * width - 1, 2 * width, Index{37}, Index{100}}) {
     for (const Index n : {1, 2, 3, 5, 8, 13, 20}) {
-      for (const Index k : {0, 1, 7, 64}) {
+      for (const Index k : {0, 1, 7, 64, 600}) {
         INFO(m << " x " << n << ", sums of " << k);
         const double tolerance = 1e-6 * (1 + static_cast<double>(k));
         const Matrix<S> w = random(m, k), x = random(k, n), bias = random(m, 1);
