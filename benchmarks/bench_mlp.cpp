@@ -1,5 +1,6 @@
 // One full training step of an MLP, as in fit(): forward, softmax cross-entropy value and
-// gradient, backward without the input gradient, SGD with momentum 0.9. The workload of the
+// gradient, backward without the input gradient fused with SGD with momentum 0.9
+// (backward_and_step). The workload of the
 // PyTorch and dlib peers (/work/shared/peers/torch_mlp.py): random N(0, 1) data, 60000 samples,
 // uniform random labels over 10 classes, cycled through in consecutive batches.
 // Items: training samples.
@@ -23,6 +24,7 @@
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/optim/sgd.hpp"
+#include "uinfo/train/fit.hpp"
 
 namespace uinfo::bench {
 namespace {
@@ -66,8 +68,7 @@ void BM_MlpTrainStep(benchmark::State& state) {
     const float loss = SoftmaxCrossEntropy::value_and_gradient<float>(
         output, labels, output_gradient.reshape(output.rows(), batch));
     benchmark::DoNotOptimize(loss);
-    net.backward(std::as_const(output_gradient).view(), InputGradient::skip);
-    sgd.step(net);
+    backward_and_step(net, sgd, std::as_const(output_gradient).view());
   }
   // Forward W x and backward dy x^T for every layer, W^T dy for all but the first (skipped).
   const double multiply_adds = 2.0 * (In * H1 + H1 * H2 + H2 * 10) + H1 * H2 + H2 * 10;

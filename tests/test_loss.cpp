@@ -12,6 +12,7 @@
 #include "uinfo/loss/mse.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 #include "uinfo/net/gradient_check.hpp"
+#include "uinfo/simd/softmax_regression.hpp"
 
 using namespace uinfo;
 using Catch::Contains;
@@ -204,6 +205,44 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences", "[loss]")
     CHECK(report.checked == 4 * batch);
     REQUIRE(report.passed);
   }
+}
+
+namespace {
+
+// simd::SoftmaxRegression against the layer-by-layer path: logits W x + b, value_and_gradient,
+// then the gradient products. Sample counts that do and do not fill the last panel; more classes
+// than one group of logits or one vector of the gradient; large weights (logits of +-50).
+template <class S>
+void check_softmax_regression(Index samples, Index features, Index classes, double scale,
+                              double tolerance) {
+  INFO(samples << " samples, " << features << " features, " << classes << " classes");
+  const Matrix<S> x = random_matrix<S>(features, samples, 11);
+  const Matrix<S> w = random_matrix<S>(classes, features, 12, scale);
+  const Matrix<S> b = random_matrix<S>(classes, 1, 13);
+  const Labels labels = random_labels(samples, classes, 14);
+  const Matrix<S> logits = (w * x).colwise() + b.col(0);
+  Matrix<S> logit_gradient(classes, samples);
+  const double expected =
+      SoftmaxCrossEntropy::value_and_gradient<S>(logits, labels, view_of(logit_gradient));
+  simd::SoftmaxRegression<S> regression(x, labels, classes);
+  Matrix<S> dw, db;
+  const double loss = regression.loss_and_gradient(w, b, dw, db);
+  CHECK(loss == Approx(expected).epsilon(tolerance));
+  const Matrix<S> expected_dw = logit_gradient * x.transpose();
+  const Matrix<S> expected_db = logit_gradient.rowwise().sum();
+  CHECK((dw - expected_dw).template cast<double>().cwiseAbs().maxCoeff() <= tolerance);
+  CHECK((db - expected_db).template cast<double>().cwiseAbs().maxCoeff() <= tolerance);
+}
+
+}  // namespace
+
+TEST_CASE("the fused softmax regression gives the loss and gradients of the layers", "[loss]") {
+  check_softmax_regression<float>(37, 5, 3, 1.0, 1e-5);
+  check_softmax_regression<float>(64, 9, 2, 1.0, 1e-5);
+  check_softmax_regression<float>(100, 20, 17, 1.0, 1e-5);
+  check_softmax_regression<float>(50, 7, 1, 1.0, 1e-5);  // one class: loss and gradients 0
+  check_softmax_regression<float>(40, 6, 4, 20.0, 1e-5);
+  check_softmax_regression<double>(1001, 30, 10, 1.0, 1e-12);
 }
 
 TEST_CASE("bad labels are rejected with the label, the sample and the class count", "[loss]") {

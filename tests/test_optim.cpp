@@ -5,16 +5,22 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <utility>
 #include <vector>
 
+#include "uinfo/core/buffer.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/input.hpp"
+#include "uinfo/layers/relu.hpp"
+#include "uinfo/layers/tanh.hpp"
+#include "uinfo/loss/softmax_cross_entropy.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/optim/adam.hpp"
 #include "uinfo/optim/common.hpp"
 #include "uinfo/optim/schedule.hpp"
 #include "uinfo/optim/sgd.hpp"
+#include "uinfo/train/fit.hpp"
 
 using namespace uinfo;
 
@@ -326,6 +332,73 @@ TEST_CASE("the float SIMD path agrees with a double reference on long blocks", "
                                     v_hat = v / (1 - std::pow(b2, t));
                        w = (1 - lr * wd) * w - lr * m_hat / (std::sqrt(v_hat) + eps);
                      });
+  }
+}
+
+namespace {
+
+// Steps of `optimizer` on two copies of a network, one with backward() then step(), one with
+// backward_and_step(), at several batch sizes; the weights and optimizer state must agree bit for
+// bit. 37 outputs are tiled with an overlapping last vector, 16 exactly, 3 by Eigen's product.
+template <class Optimizer>
+void check_fused_equals_separate(const Optimizer& options) {
+  using Net = Sequential<float, Input<20>, Dense<37>, Relu, Dense<16>, Tanh, Dense<3>>;
+  Engine engine = Rng{9}.engine(Stream::user);
+  for (const Index batch : {1, 5, 33}) {
+    INFO("batch " << batch);
+    Net separate{Rng{3}};
+    Net fused = separate;
+    Optimizer separate_optimizer = options, fused_optimizer = options;
+    Buffer<float> gradient;
+    for (int step = 0; step < 3; ++step) {
+      Matrix<float> x(20, batch);
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(engine.normal());
+      std::vector<Label> labels(static_cast<std::size_t>(batch));
+      for (auto& label : labels) label = static_cast<Label>(engine.below(3));
+      for (Net* net : {&separate, &fused}) {
+        const auto output = net->forward(x, Mode::train);
+        SoftmaxCrossEntropy::value_and_gradient<float>(output, labels, gradient.reshape(3, batch));
+        if (net == &separate) {
+          net->backward(std::as_const(gradient).view(), InputGradient::skip);
+          separate_optimizer.step(*net);
+        } else {
+          backward_and_step(*net, fused_optimizer, std::as_const(gradient).view());
+        }
+      }
+    }
+    std::vector<const Parameter<float>*> blocks;
+    separate.for_each_parameter([&](const Parameter<float>& p) { blocks.push_back(&p); });
+    std::size_t block = 0;
+    fused.for_each_parameter([&](const Parameter<float>& p) {
+      INFO("block " << block);
+      const Parameter<float>& reference = *blocks[block++];
+      CHECK(p.value == reference.value);
+      CHECK(p.state.moments[0] == reference.state.moments[0]);
+      CHECK(p.state.moments[1] == reference.state.moments[1]);
+      CHECK(p.state.steps == reference.state.steps);
+    });
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an update fused into the backward pass gives the same weights bit for bit", "[optim]") {
+  SECTION("SGD") {
+    check_fused_equals_separate(Sgd({.lr = 0.1}));
+  }
+  SECTION("SGD, Nesterov momentum, coupled decay") {
+    check_fused_equals_separate(
+        Sgd({.lr = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01}));
+  }
+  SECTION("SGD, momentum, decoupled decay") {
+    check_fused_equals_separate(
+        Sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .decay = WeightDecay::decoupled}));
+  }
+  SECTION("Adam") {
+    check_fused_equals_separate(Adam({.lr = 0.01, .weight_decay = 0.01}));
+  }
+  SECTION("clipping, which backward_and_step does not fuse") {
+    check_fused_equals_separate(Sgd({.lr = 0.1, .momentum = 0.9, .clip_norm = 0.5}));
   }
 }
 

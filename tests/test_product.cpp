@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "uinfo/core/product.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/simd/gemm.hpp"
 
 using namespace uinfo;
 
@@ -73,4 +76,71 @@ TEST_CASE("a copied Product starts with its own workspace and gives the same res
   Product<double> copy = original;
   check_shapes<Op::plain, Op::plain>(copy, 128, 64, 300, engine);
   check_shapes<Op::plain, Op::plain>(original, 128, 64, 300, engine);
+}
+
+namespace {
+
+// A consumer of simd::multiply_transposed that records every value it is given and counts how
+// often each element is given, lanes marked as already given excluded.
+template <class S>
+struct Recorder {
+  using Batch = xsimd::batch<S>;
+  Matrix<S>& values;
+  Matrix<int>& given;
+  void apply(Index i, Batch value) const { apply(i, value, Batch(S(0)) != Batch(S(0))); }
+  void apply(Index i, Batch value, xsimd::batch_bool<S> keep) const {
+    std::array<S, Batch::size> v{}, kept{};
+    value.store_unaligned(v.data());
+    xsimd::select(keep, Batch(S(1)), Batch(S(0))).store_unaligned(kept.data());
+    for (std::size_t lane = 0; lane < v.size(); ++lane) {
+      if (kept[lane] != 0) continue;
+      values.data()[i + static_cast<Index>(lane)] = v[lane];
+      ++given.data()[i + static_cast<Index>(lane)];
+    }
+  }
+};
+
+// The tiled products against Eigen's, on shapes that take every tile: rows a multiple of the
+// vector width or not (an overlapping last vector), column counts with every remainder block
+// (8, 4, 2, 1), empty sums, and sums too long for bᵀ to be packed.
+template <class S>
+void check_tiled_products() {
+  Engine engine = Rng{7}.engine(Stream::user);
+  const Index width = xsimd::batch<S>::size;
+  auto random = [&](Index rows, Index cols) {
+    return random_matrix(rows, cols, engine).template cast<S>().eval();
+  };
+  for (const Index m : {width, width + 1, 2 * width - 1, 2 * width, Index{37}, Index{100}}) {
+    for (const Index n : {1, 2, 3, 5, 8, 13, 20}) {
+      for (const Index k : {0, 1, 7, 64, 600}) {
+        INFO(m << " x " << n << ", sums of " << k);
+        const double tolerance = 1e-6 * (1 + static_cast<double>(k));
+        const Matrix<S> w = random(m, k), x = random(k, n), bias = random(m, 1);
+        Matrix<S> y(m, n);
+        simd::multiply<S>(MatrixView<S>(y.data(), m, n), {w.data(), m, k}, {x.data(), k, n},
+                          bias.data());
+        const Matrix<S> expected_y = (w * x).colwise() + bias.col(0);
+        CHECK((y - expected_y).template cast<double>().cwiseAbs().maxCoeff() <= tolerance);
+
+        const Matrix<S> dy = random(m, k), input = random(n, k);
+        Matrix<S> g = Matrix<S>::Constant(m, n, S(7)), recorded(m, n);
+        Matrix<int> given = Matrix<int>::Zero(m, n);
+        const simd::Store<S> store{g.data()};
+        simd::multiply_transposed<S>({dy.data(), m, k}, {input.data(), n, k}, store);
+        const Matrix<S> expected_g = dy * input.transpose();
+        CHECK((g - expected_g).template cast<double>().cwiseAbs().maxCoeff() <= tolerance);
+        const Recorder<S> recorder{recorded, given};
+        simd::multiply_transposed<S>({dy.data(), m, k}, {input.data(), n, k}, recorder);
+        CHECK((given.array() == 1).all());  // every element exactly once
+        CHECK(recorded == g);               // the same values, bit for bit, stored or consumed
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tiled products match Eigen's and give every element once", "[product][simd]") {
+  check_tiled_products<float>();
+  check_tiled_products<double>();
 }

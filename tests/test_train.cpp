@@ -38,12 +38,16 @@ Dataset<float> xor_data(Index samples, std::uint64_t seed) {
 // Trains a fresh Net (initialised from init_seed) on XOR for two epochs; returns its weights.
 template <class Net>
 std::vector<Matrix<float>> train_xor(std::uint64_t init_seed, std::uint64_t shuffle_seed,
-                                     bool shuffle = true) {
+                                     bool shuffle = true, bool fuse_updates = true) {
   const Dataset<float> data = xor_data(200, 11);
   Net net{Rng{init_seed}};
   Sgd sgd({.lr = 0.05, .momentum = 0.9});
   fit(net, sgd, Loss{}, data,
-      {.epochs = 2, .batch_size = 16, .rng = Rng{shuffle_seed}, .shuffle = shuffle});
+      {.epochs = 2,
+       .batch_size = 16,
+       .rng = Rng{shuffle_seed},
+       .shuffle = shuffle,
+       .fuse_updates = fuse_updates});
   return weights_of(net);
 }
 
@@ -95,6 +99,11 @@ TEST_CASE("training is bitwise reproducible from its seeds", "[train]") {
   CHECK(train_xor<Mlp>(5, 6) == reference);
   CHECK(train_xor<Mlp>(5, 7) != reference);  // another order of the minibatches
   CHECK(train_xor<Mlp>(8, 6) != reference);  // other initial weights
+
+  // Updating during the backward pass changes nothing but the speed.
+  CHECK(train_xor<Mlp>(5, 6, true, false) == reference);
+  using Wide = Sequential<float, Input<2>, Dense<40>, Relu, Dense<2>>;  // a tiled layer
+  CHECK(train_xor<Wide>(5, 6, true, false) == train_xor<Wide>(5, 6));
 
   // Without shuffling, the shuffle seed plays no part.
   CHECK(train_xor<Mlp>(5, 6, false) == train_xor<Mlp>(5, 7, false));

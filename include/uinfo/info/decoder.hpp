@@ -17,7 +17,6 @@
 #include <variant>
 #include <vector>
 
-#include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/info/entropy.hpp"
@@ -31,6 +30,7 @@
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/optim/adam.hpp"
 #include "uinfo/optim/lbfgs.hpp"
+#include "uinfo/simd/softmax_regression.hpp"
 #include "uinfo/train/fit.hpp"
 
 namespace uinfo {
@@ -117,9 +117,10 @@ class LinearDecoder {
 
   DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
-    const Index n = z.cols();
     FeatureMap<S> map(z, options_.preprocess);
-    const Matrix<S> x = map(z);
+    // The objective is evaluated by a fused kernel, over the mapped features laid out once for
+    // it; the network holds the weights.
+    simd::SoftmaxRegression<S> problem(map(z), labels, classes);
     Network next(Rng{seed}, typename Network::RuntimeSizes{map.outputs(), classes});
     if (options_.warm_start && net_ && map_.inputs() == z.rows() &&
         net_->layer_size(1) == classes) {
@@ -129,16 +130,14 @@ class LinearDecoder {
     }
     net_ = std::move(next);
     map_ = std::move(map);
-    // The Dense layer runs on x directly: the full batch is not copied into the Input layer.
     auto& dense = net_->template layer<1>();
-    const ConstMatrixView<S> inputs(x.data(), x.rows(), n);
-    Buffer<S> output_gradient;
+    const auto loss_and_gradient = [&] {
+      return problem.loss_and_gradient(dense.weight().value, dense.bias().value,
+                                       dense.weight().gradient, dense.bias().gradient);
+    };
     auto objective = [&](const Vector<double>& w, Vector<double>& gradient) {
       copy_parameters_from(*net_, w);
-      dense.forward(inputs, Mode::train);
-      const double loss = SoftmaxCrossEntropy::value_and_gradient<S>(
-          dense.output(), labels, output_gradient.reshape(classes, n));
-      dense.backward(inputs, std::as_const(output_gradient).view(), nullptr);
+      const double loss = loss_and_gradient();
       const double penalty = detail::add_weight_penalty(*net_, options_.l2);
       copy_parameters_to(*net_, gradient, /*gradients=*/true);
       return loss + penalty;
@@ -147,8 +146,7 @@ class LinearDecoder {
     copy_parameters_to(*net_, w);
     const LbfgsResult result = minimize_lbfgs(objective, w, options_.lbfgs);
     copy_parameters_from(*net_, w);
-    dense.forward(inputs, Mode::eval);
-    return {result.iterations, SoftmaxCrossEntropy::value<S>(dense.output(), labels)};
+    return {result.iterations, loss_and_gradient()};
   }
 
   void log_probabilities(const Matrix<S>& z, MatrixView<S> out) {

@@ -44,10 +44,14 @@ class FeatureMap {
  public:
   FeatureMap() = default;
   FeatureMap(const Matrix<S>& train, Preprocess how) {
-    const Index d = train.rows();
-    mean_ = train.template cast<double>().rowwise().mean();
-    const Matrix<double> centred = train.template cast<double>().colwise() - mean_;
-    const Vector<double> variance = centred.array().square().rowwise().mean().matrix();
+    const Index d = train.rows(), n = train.cols();
+    // Statistics in double, a sample at a time: no double copy of the samples.
+    Vector<double> sum = Vector<double>::Zero(d), squares = Vector<double>::Zero(d);
+    for (Index j = 0; j < n; ++j) sum += train.col(j).template cast<double>();
+    mean_ = sum / static_cast<double>(n);
+    for (Index j = 0; j < n; ++j)
+      squares += (train.col(j).template cast<double>() - mean_).cwiseAbs2();
+    const Vector<double> variance = squares / static_cast<double>(n);
     if (how != Preprocess::none && !(mean_.allFinite() && variance.allFinite())) {
       throw NonFiniteValue(
           "uinfo: the features are too large to " + to_string(how) +
@@ -62,11 +66,7 @@ class FeatureMap {
       map_ = scale.cwiseInverse().asDiagonal();
       unmap_ = scale.asDiagonal();
     } else {
-      Matrix<double> covariance = Matrix<double>::Zero(d, d);
-      covariance.selfadjointView<Eigen::Lower>().rankUpdate(
-          centred, 1.0 / static_cast<double>(train.cols()));
-      const Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(
-          covariance.selfadjointView<Eigen::Lower>());
+      const Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(covariance(train));
       const Vector<double>& axis_variance = eigen.eigenvalues();  // increasing
       const double floor = 1e-10 * std::max(axis_variance.maxCoeff(), 1e-300);
       Index dropped = 0;
@@ -82,8 +82,11 @@ class FeatureMap {
   Index inputs() const { return map_.cols(); }
   Index outputs() const { return map_.rows(); }  // whitening drops directions without variance
 
+  // A (z - mean), in S: the map is computed in double, but applied as one product in the
+  // precision of the features themselves.
   Matrix<S> operator()(const Matrix<S>& z) const {
-    return (map_ * (z.template cast<double>().colwise() - mean_)).template cast<S>();
+    const Matrix<S> centred = z.colwise() - mean_.template cast<S>();
+    return map_.template cast<S>() * centred;
   }
 
   // Given an affine layer y = W x + b over the features of `previous`, the weights that compute
@@ -98,6 +101,23 @@ class FeatureMap {
   }
 
  private:
+  // The training features' covariance, accumulated in double over blocks of samples (no double
+  // copy of them all); its lower triangle, which is what the eigensolver reads.
+  Matrix<double> covariance(const Matrix<S>& train) const {
+    constexpr Index block = 128;
+    const Index d = train.rows(), n = train.cols();
+    const double weight = 1.0 / static_cast<double>(n);
+    Matrix<double> sum = Matrix<double>::Zero(d, d);
+    Matrix<double> centred(d, block);
+    for (Index first = 0; first < n; first += block) {
+      const Index count = std::min(block, n - first);
+      centred.leftCols(count) =
+          train.middleCols(first, count).template cast<double>().colwise() - mean_;
+      sum.selfadjointView<Eigen::Lower>().rankUpdate(centred.leftCols(count), weight);
+    }
+    return sum;
+  }
+
   Vector<double> mean_;
   Matrix<double> map_;    // outputs x inputs: A
   Matrix<double> unmap_;  // inputs x outputs: a right inverse of A on the training span

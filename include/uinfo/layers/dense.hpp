@@ -11,6 +11,7 @@
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/product.hpp"
 #include "uinfo/layers/init.hpp"
+#include "uinfo/simd/gemm.hpp"
 
 namespace uinfo {
 
@@ -35,20 +36,32 @@ class DenseLayer {
            std::to_string(weight_.value.cols()) + ">";
   }
 
+  // Layers with at least a vector of outputs run the tiled product of simd/gemm.hpp, which adds
+  // the bias in the same pass; narrower ones run Eigen's.
   void forward(ConstMatrixView<S> x, Mode) {
     auto y = output_.reshape(weight_.value.rows(), x.cols());
+    if (simd::tiles_rows<S>(y.rows())) {
+      simd::multiply(y, view(weight_.value), x, bias_.value.data());
+      return;
+    }
     y.colwise() = bias_.value.col(0);
     forward_product_.template accumulate<Op::plain, Op::plain>(y, view(weight_.value), x);
   }
 
   void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx) {
-    weight_gradient_product_.template assign<Op::plain, Op::transposed>(
-        MatrixView<S>(weight_.gradient.data(), weight_.gradient.rows(), weight_.gradient.cols()),
-        dy, x);
-    bias_.gradient.noalias() = dy.rowwise().sum();
-    if (dx)
-      input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, view(weight_.value),
-                                                                         dy);
+    bias_and_input_gradients(dy, dx);
+    weight_gradient(x, dy, simd::Store<S>{weight_.gradient.data()});
+  }
+
+  // backward() fused with an optimizer step (see Sequential::backward with updates): the bias is
+  // updated from its gradient, and the weights from theirs as it is computed, a tile at a time,
+  // so that the weight gradient is never written to memory (weight().gradient is left as it was).
+  template <class Updates>
+  void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx,
+                const Updates& updates) {
+    bias_and_input_gradients(dy, dx);  // dx first: it needs the weights before their update
+    updates(bias_);
+    updates.with(weight_, [&](const auto& update) { weight_gradient(x, dy, update); });
   }
 
   ConstMatrixView<S> output() const { return output_.view(); }
@@ -62,6 +75,28 @@ class DenseLayer {
 
  private:
   static ConstMatrixView<S> view(const Matrix<S>& m) { return {m.data(), m.rows(), m.cols()}; }
+
+  void bias_and_input_gradients(ConstMatrixView<S> dy, MatrixView<S>* dx) {
+    bias_.gradient.noalias() = dy.rowwise().sum();
+    if (dx)
+      input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, view(weight_.value),
+                                                                         dy);
+  }
+
+  // dW = dy xᵀ, handed to `consume` (a simd::Store or an optimizer's simd::BoundUpdate) vector by
+  // vector as the tiled product computes it, or, for layers with fewer outputs than a vector,
+  // computed by Eigen into the gradient and consumed from there.
+  template <class Consume>
+  void weight_gradient(ConstMatrixView<S> x, ConstMatrixView<S> dy, const Consume& consume) {
+    Matrix<S>& g = weight_.gradient;
+    if (simd::tiles_rows<S>(g.rows())) {
+      simd::multiply_transposed(dy, x, consume);
+      return;
+    }
+    weight_gradient_product_.template assign<Op::plain, Op::transposed>(
+        MatrixView<S>(g.data(), g.rows(), g.cols()), dy, x);
+    consume.apply_all(g.size(), g.data());
+  }
 
   Parameter<S> weight_;  // outputs x inputs
   Parameter<S> bias_;    // outputs x 1

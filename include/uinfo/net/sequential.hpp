@@ -140,6 +140,16 @@ class Sequential {
   // Given d(loss)/d(output) for the last forward batch, fills every parameter's gradient and,
   // unless skipped, the input gradient.
   void backward(ConstMatrixRef<S> output_gradient, InputGradient input = InputGradient::compute) {
+    backward(output_gradient, input, NoUpdates{});
+  }
+
+  // backward() fused with an optimizer step: each layer's parameters are updated by `updates`
+  // (an optimizer's Updates, see BlockUpdates in optim/common.hpp) as soon as the layer's
+  // backward pass is done, while its gradients are still in cache; a layer that takes the
+  // updates itself (Dense) feeds its weight gradient to them as it computes it, without storing
+  // it. Every input gradient is computed before the weights it depends on change.
+  template <class Updates>
+  void backward(ConstMatrixRef<S> output_gradient, InputGradient input, const Updates& updates) {
     const Index batch = std::get<0>(layers_).output().cols();
     const Index outputs = sizes_[depth - 1];
     if (output_gradient.rows() != outputs || output_gradient.cols() != batch) {
@@ -150,7 +160,7 @@ class Sequential {
                             " (outputs x batch of the last forward pass)");
     }
     has_input_gradient_ = input == InputGradient::compute;
-    backward_from<depth - 1>(contiguous(output_gradient));
+    backward_from<depth - 1>(contiguous(output_gradient), updates);
   }
 
   // d(loss)/d(input) from the last backward pass, which must not have skipped it.
@@ -267,18 +277,36 @@ class Sequential {
   }
 
   // Gradients travel back through two ping-pong buffers sized for the widest layer.
-  template <std::size_t K>
-  void backward_from(ConstMatrixView<S> dy) {
+  template <std::size_t K, class Updates>
+  void backward_from(ConstMatrixView<S> dy, const Updates& updates) {
     if constexpr (K > 0) {
       auto& current = std::get<K>(layers_);
       const auto x = std::get<K - 1>(layers_).output();
       if (K == 1 && !has_input_gradient_) {
-        current.backward(x, dy, nullptr);
+        layer_backward(current, x, dy, nullptr, updates);
         return;
       }
       MatrixView<S> dx = gradients_[K % 2].reshape(x.rows(), x.cols());
-      current.backward(x, dy, &dx);
-      backward_from<K - 1>(ConstMatrixView<S>(dx.data(), dx.rows(), dx.cols()));
+      layer_backward(current, x, dy, &dx, updates);
+      backward_from<K - 1>(ConstMatrixView<S>(dx.data(), dx.rows(), dx.cols()), updates);
+    }
+  }
+
+  // What backward() passes for updates: none, only gradients.
+  struct NoUpdates {};
+
+  // One layer's backward pass, then its parameters' updates when fused: from inside the pass if
+  // the layer takes them, else from the gradients it wrote.
+  template <class L, class Updates>
+  static void layer_backward(L& layer, ConstMatrixView<S> x, ConstMatrixView<S> dy,
+                             MatrixView<S>* dx, const Updates& updates) {
+    if constexpr (std::is_same_v<Updates, NoUpdates>) {
+      layer.backward(x, dy, dx);
+    } else if constexpr (requires { layer.backward(x, dy, dx, updates); }) {
+      layer.backward(x, dy, dx, updates);
+    } else {
+      layer.backward(x, dy, dx);
+      for (auto* parameter : layer.parameters()) updates(*parameter);
     }
   }
 

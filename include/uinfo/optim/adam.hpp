@@ -32,14 +32,25 @@ class Adam : public ScheduleClock {
 
   template <class Net>
   void step(Net& net) {
-    using S = typename Net::scalar_type;
-    const S scale = static_cast<S>(clip_factor(net, options_.clip_norm));
-    const double lr = learning_rate();
-    const S b1 = static_cast<S>(options_.beta1);
-    const S b2 = static_cast<S>(options_.beta2);
-    const S eps = static_cast<S>(options_.epsilon);
-    net.for_each_parameter([&](Parameter<S>& p) {
-      if (!p.trainable()) return;
+    net.for_each_parameter(
+        updates<typename Net::scalar_type>(clip_factor(net, options_.clip_norm)));
+  }
+
+  // This step's update of single parameter blocks (see BlockUpdates), with every gradient scaled
+  // by gradient_scale; fusable() says whether it may run during the backward pass.
+  template <Scalar S>
+  class Updates : public BlockUpdates<Updates<S>> {
+   public:
+    Updates(const AdamOptions& options, double lr, double gradient_scale)
+        : options_(options), lr_(lr), scale_(static_cast<S>(gradient_scale)) {}
+
+    template <class F>
+    void with(Parameter<S>& p, F&& f) const {
+      const double lr = lr_;
+      const S scale = scale_;
+      const S b1 = static_cast<S>(options_.beta1);
+      const S b2 = static_cast<S>(options_.beta2);
+      const S eps = static_cast<S>(options_.epsilon);
       auto& [m, v] = p.state.moments;
       if (m.size() != p.size()) m.setZero(p.value.rows(), p.value.cols());
       if (v.size() != p.size()) v.setZero(p.value.rows(), p.value.cols());
@@ -50,17 +61,29 @@ class Adam : public ScheduleClock {
       const S wd = p.weight_decay ? static_cast<S>(options_.weight_decay) : S(0);
       const S coupled = options_.decay == WeightDecay::coupled ? wd : S(0);
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1 - lr * wd) : S(1);
-      simd::update(
-          p.size(), p.value.data(), p.gradient.data(),
+      f(simd::BoundUpdate(
+          p.value.data(),
           [=](auto& w, auto g, auto& m1, auto& m2) {
             const auto d = scale * g + coupled * w;
             m1 = b1 * m1 + (S(1) - b1) * d;
             m2 = b2 * m2 + (S(1) - b2) * d * d;
             w = shrink * w - step_size * m1 / (xsimd::sqrt(m2) * inverse_root_correction + eps);
           },
-          m.data(), v.data());
-    });
+          m.data(), v.data()));
+    }
+
+   private:
+    const AdamOptions& options_;
+    double lr_;
+    S scale_;
+  };
+
+  template <Scalar S>
+  Updates<S> updates(double gradient_scale = 1) const {
+    return {options_, learning_rate(), gradient_scale};
   }
+  // Clipping scales every gradient by their global norm, which needs all of them first.
+  bool fusable() const { return options_.clip_norm == 0; }
 
   const AdamOptions& options() const { return options_; }
 

@@ -44,6 +44,22 @@ double clip_factor(const Net& net, double max_norm) {
   return norm > max_norm ? max_norm / norm : 1.0;
 }
 
+// An optimizer's step as updates of single parameter blocks. Derived::with(p, f) binds the step's
+// elementwise rule to block p (sizing its state, counting the step) and calls f with the
+// simd::BoundUpdate; calling the object on p updates p from its gradient in memory, which is what
+// step() does for every block. A fused backward pass (Sequential::backward with updates) instead
+// lets a layer feed a gradient to the bound update as it computes it, vector by vector, with the
+// same result bit for bit.
+template <class Derived>
+struct BlockUpdates {
+  template <class S>
+  void operator()(Parameter<S>& p) const {
+    if (!p.trainable()) return;  // statistics (BatchNorm's running moments) are not trained
+    static_cast<const Derived&>(*this).with(
+        p, [&](const auto& update) { update.apply_all(p.size(), p.gradient.data()); });
+  }
+};
+
 // The epoch clock and schedule that every optimizer reads its learning rate from.
 class ScheduleClock {
  public:

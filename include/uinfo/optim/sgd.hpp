@@ -31,34 +31,58 @@ class Sgd : public ScheduleClock {
 
   template <class Net>
   void step(Net& net) {
-    using S = typename Net::scalar_type;
-    const S scale = static_cast<S>(clip_factor(net, options_.clip_norm));
-    const S lr = static_cast<S>(learning_rate());
-    const S mu = static_cast<S>(options_.momentum);
-    const bool nesterov = options_.nesterov;
-    net.for_each_parameter([&](Parameter<S>& p) {
-      if (!p.trainable()) return;
+    net.for_each_parameter(
+        updates<typename Net::scalar_type>(clip_factor(net, options_.clip_norm)));
+  }
+
+  // This step's update of single parameter blocks (see BlockUpdates), with every gradient scaled
+  // by gradient_scale; fusable() says whether it may run during the backward pass.
+  template <Scalar S>
+  class Updates : public BlockUpdates<Updates<S>> {
+   public:
+    Updates(const SgdOptions& options, double lr, double gradient_scale)
+        : options_(options),
+          lr_(static_cast<S>(lr)),
+          mu_(static_cast<S>(options.momentum)),
+          scale_(static_cast<S>(gradient_scale)) {}
+
+    template <class F>
+    void with(Parameter<S>& p, F&& f) const {
+      const S lr = lr_, mu = mu_, scale = scale_;
+      const bool nesterov = options_.nesterov;
       const S wd = p.weight_decay ? static_cast<S>(options_.weight_decay) : S(0);
       const S coupled = options_.decay == WeightDecay::coupled ? wd : S(0);
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1) - lr * wd : S(1);
       ++p.state.steps;
       if (options_.momentum == 0) {
-        simd::update(p.size(), p.value.data(), p.gradient.data(),
-                     [=](auto& w, auto g) { w = shrink * w - lr * (scale * g + coupled * w); });
+        f(simd::BoundUpdate(p.value.data(), [=](auto& w, auto g) {
+          w = shrink * w - lr * (scale * g + coupled * w);
+        }));
         return;
       }
       auto& velocity = p.state.moments[0];
       if (velocity.size() != p.size()) velocity.setZero(p.value.rows(), p.value.cols());
-      simd::update(
-          p.size(), p.value.data(), p.gradient.data(),
+      f(simd::BoundUpdate(
+          p.value.data(),
           [=](auto& w, auto g, auto& v) {
             const auto d = scale * g + coupled * w;
             v = mu * v + d;
             w = shrink * w - lr * (nesterov ? d + mu * v : v);
           },
-          velocity.data());
-    });
+          velocity.data()));
+    }
+
+   private:
+    const SgdOptions& options_;
+    S lr_, mu_, scale_;
+  };
+
+  template <Scalar S>
+  Updates<S> updates(double gradient_scale = 1) const {
+    return {options_, learning_rate(), gradient_scale};
   }
+  // Clipping scales every gradient by their global norm, which needs all of them first.
+  bool fusable() const { return options_.clip_norm == 0; }
 
   const SgdOptions& options() const { return options_; }
 

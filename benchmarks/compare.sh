@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# uinfo side by side with its peers (/work/shared/peers), in one sitting:
+#   mlp:   one training step of the 784-256-128-10 ReLU MLP (softmax CE, SGD momentum 0.9, random
+#          data) and of the 16-16-16-10 one (per-step overhead): uinfo_bench_mlp against PyTorch
+#          (torch_mlp.py) and dlib (dlib_mlp.cpp), samples per second;
+#   probe: one linear-decoder usable-information estimate on the peers' probe data (10,000 x 100
+#          training samples, 10 classes): uinfo_bench_info against scikit-learn's
+#          LogisticRegression(C=1e4, lbfgs) (probes.py), training samples per second of fit, with
+#          both held-out cross-entropies (the speed only counts at equal cross-entropy);
+# plus the CPU's FMA peak (fma_peak.cpp). Every program runs REPS times, interleaved (uinfo,
+# baseline, peers, peak, uinfo, ...), for each thread count; the table shows medians, one line per
+# case:
+#     case batch threads uinfo peer peer_value ratio        (ratio = uinfo / peer)
+# then the share of the one-thread FMA peak that uinfo's MLP steps reach on the multiply-adds
+# they execute. uinfo runs one network on one thread by design (parallelism goes across
+# networks), so its rows at 2 threads time the same single-thread step against 2-thread peers.
+# uinfo's `_ftz` rows flush subnormals to zero (fit()'s default; see bench_mlp.cpp) and are
+# compared with the same, unflushed, peer runs; `_warm` is a re-probe from the previous weights.
+#
+# Env: REPS (3), THREADS ("1 2"), BATCHES ("1 32 256"), CASES ("mlp probe"),
+#      BUILD (build/release: where uinfo's benchmarks are built),
+#      BASELINE (empty: a directory holding uinfo_bench_mlp and uinfo_bench_info of another
+#        build, e.g. before a change; it runs as the peer `uinfo-base` in the same interleaving),
+#      PEERS (/work/shared/peers, only read), PEERS_WORK (/tmp/uinfo-peers, a writable copy where
+#        the peers are built and run),
+#      OPENBLAS_CORETYPE (SkylakeX on AVX-512 CPUs: OpenBLAS 0.3.21 misdetects recent cores and
+#        falls back to slow generic kernels; set it empty to keep the detection).
+# The peers use OpenBLAS built with OpenMP (libopenblas0-openmp), whose threads share libgomp
+# with PyTorch's; with the pthread build 2-thread PyTorch is pathological.
+# Not part of ctest: it takes about 10 minutes and needs the peers' packages.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REPS=${REPS:-3}
+THREADS=${THREADS:-1 2}
+BATCHES=${BATCHES:-1 32 256}
+CASES=${CASES:-mlp probe}
+BUILD=${BUILD:-$ROOT/build/release}
+BASELINE=${BASELINE:-}
+PEERS=${PEERS:-/work/shared/peers}
+PEERS_WORK=${PEERS_WORK:-/tmp/uinfo-peers}
+if [[ -z ${OPENBLAS_CORETYPE+set} ]] && grep -qw avx512f /proc/cpuinfo; then
+  OPENBLAS_CORETYPE=SkylakeX
+fi
+PY=/usr/bin/python3  # Debian's python, which sees the apt-installed torch and scikit-learn
+OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp
+CXX="g++ -O3 -march=native -DNDEBUG"  # as the peers' run_all.sh builds them
+wants() { [[ " $CASES " == *" $1 "* ]]; }
+
+# 1. Packages: the peers' (Debian 12) and Google Benchmark.
+packages=(python3-torch python3-sklearn libdlib-dev libopenblas0-openmp libblas-dev liblapack-dev
+          libbenchmark-dev libxsimd-dev g++ cmake)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "compare: missing packages: ${missing[*]}" >&2
+  echo "install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+# 2. The peers, built and run in a scratch copy (the shared folder stays untouched).
+mkdir -p "$PEERS_WORK/build"
+cp -r --update --no-preserve=mode "$PEERS"/. "$PEERS_WORK"/
+build_peer() {  # build_peer OUT SRC FLAGS...: rebuild when missing or older than its sources
+  local out=$PEERS_WORK/build/$1 src=$PEERS_WORK/$2
+  shift 2
+  if [[ ! $out -nt $src || ! $out -nt $PEERS_WORK/bench.hpp ]]; then
+    echo "building $out" >&2
+    $CXX -o "$out" "$src" "$@"
+  fi
+}
+build_peer dlib_mlp dlib_mlp.cpp -std=c++14 -ldlib -lblas -llapack -lpthread
+build_peer fma_peak fma_peak.cpp -std=c++17 -lpthread
+peer() {  # peer THREADS COMMAND...: runs a peer in the environment every peer shares
+  local threads=$1
+  shift
+  env LD_LIBRARY_PATH="$OPENBLAS" OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" \
+      ${OPENBLAS_CORETYPE:+OPENBLAS_CORETYPE="$OPENBLAS_CORETYPE"} "$@"
+}
+if wants probe && [[ ! -f $PEERS_WORK/data/probe_meta.json ]]; then
+  # Generated once, with the BLAS and thread count the peers' README fixes.
+  (cd "$PEERS_WORK" && peer 1 "$PY" gen_probe_data.py >&2)
+fi
+
+# 3. uinfo's benchmarks, optimised.
+[[ -f $BUILD/CMakeCache.txt ]] || (cd "$ROOT" && cmake --preset release >&2)
+cmake --build "$BUILD" --target uinfo_bench_mlp uinfo_bench_info -j2 >&2
+
+# 4. Interleaved repetitions; every run appends `peer case threads batch value [key=value ...]`.
+raw=$BUILD/compare_raw.txt
+log=$BUILD/compare_stderr.txt
+: >"$raw"
+: >"$log"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+read -ra batches <<<"$BATCHES"
+batch_alternatives=$(IFS='|'; echo "${batches[*]}")
+# mlp_tiny_train (16-16-16-10 at batch 1) runs whenever batch 1 does.
+mlp_filter="^BM_MlpTrainStep/(mlp_train/batch:(${batch_alternatives})|mlp_tiny_train/batch:1)/"
+probe_filter='^BM_LinearDecoder(FromScratch|Reprobe/warm:1)'
+
+# run_uinfo NAME DIR THREADS BENCH FILTER: Google Benchmark CSV -> result lines. The case is the
+# benchmark's name with `_ftz` or `_warm` appended for those variants; extras carry the counters.
+run_uinfo() {
+  local name=$1 dir=$2 threads=$3 bench=$4 filter=$5
+  env OMP_NUM_THREADS="$threads" UINFO_PROBE_DATA="$PEERS_WORK/data" "$dir/uinfo_bench_$bench" \
+      --benchmark_filter="$filter" --benchmark_min_time=2 --benchmark_min_warmup_time=0.5 \
+      --benchmark_format=csv 2>>"$log" |
+    awk -F, -v name="$name" -v threads="$threads" '
+      NR == 1 { gsub(/"/, ""); for (i = 1; i <= NF; ++i) column[$i] = i; next }
+      { gsub(/"/, "", $1); n = split($1, part, "/")
+        if (part[1] == "BM_MlpTrainStep") {
+          sub(/batch:/, "", part[3])
+          print name, part[2] (part[4] == "ftz:1" ? "_ftz" : ""), threads, part[3],
+                $column["items_per_second"], "gflops=" $column["GFLOP/s"]
+        } else {
+          print name, "linear_probe" ($1 ~ /warm:1/ ? "_warm" : ""), threads, 0,
+                $column["items_per_second"], "ce_nats=" $column["ce_nats"]
+        } }'
+}
+# Peer lines are already in the result format; probe lines are renamed to uinfo's case name.
+run_peers_mlp() {
+  (cd "$PEERS_WORK" && peer "$1" "$PY" torch_mlp.py "$1" "${batches[@]}") 2>>"$log" |
+    grep -E ' mlp_(tiny_)?train '
+  peer "$1" "$PEERS_WORK/build/dlib_mlp" "$1" "${batches[@]}" 2>>"$log" |
+    grep -E ' mlp_(tiny_)?train '
+}
+run_peers_probe() {
+  (cd "$PEERS_WORK" && peer "$1" "$PY" probes.py "$1" lr_lbfgs_C1e4 2>>"$log") |
+    awk '$1 == "sklearn" && $2 == "lr_lbfgs_C1e4" { $2 = "linear_probe"; print }'
+}
+for rep in $(seq "$REPS"); do
+  for threads in $THREADS; do
+    echo "[rep $rep/$REPS, $threads thread(s)] $CASES" >&2
+    {
+      for bench in mlp probe; do
+        wants $bench || continue
+        filter=${bench}_filter
+        run_uinfo uinfo "$BUILD/benchmarks" "$threads" "${bench/probe/info}" "${!filter}"
+        if [[ -n $BASELINE ]]; then
+          run_uinfo uinfo-base "$BASELINE" "$threads" "${bench/probe/info}" "${!filter}"
+        fi
+        run_peers_$bench "$threads"
+      done
+      "$PEERS_WORK/build/fma_peak" "$threads" 2>>"$log" | grep fma_avx512_gflops || true
+    } >>"$raw"
+  done
+done
+
+# 5. Medians, then the table.
+awk -f "$ROOT/benchmarks/compare_summary.awk" "$raw"
+# Other work on the (2-core) machine skews the figures: the load should stay near 1 (ours).
+echo "load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "raw lines: $raw; stderr: $log" >&2

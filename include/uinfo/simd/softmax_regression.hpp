@@ -1,0 +1,197 @@
+// Multinomial logistic regression, softmax(W x + b): its mean cross-entropy over a fixed set of
+// samples and the gradient, in one pass over the samples. This is what the linear decoder's
+// L-BFGS evaluates a few dozen times per fit.
+//
+// The samples are laid out once in panels of one vector's width (16 floats): a panel holds, for
+// each feature, its samples' values in one vector. A panel's logits then come out with the samples
+// in the lanes, one vector per class, so the softmax needs no horizontal reductions, and the
+// panel's share of the weight gradient is added while the panel is still in L1. A general matrix
+// product would repack the whole samples x features matrix twice per evaluation (for the logits
+// and for the gradient) to produce only `classes` rows each time: with 10 classes, packing cost
+// as much as multiplying.
+#pragma once
+
+#include <array>
+#include <span>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+
+#include "uinfo/core/tensor.hpp"
+#include "uinfo/loss/softmax_cross_entropy.hpp"
+
+namespace uinfo::simd {
+
+template <Scalar S>
+class SoftmaxRegression {
+ public:
+  using Batch = xsimd::batch<S>;
+  static constexpr Index width = Batch::size;  // samples per panel
+
+  // x: features x samples; labels in [0, classes), one per sample.
+  SoftmaxRegression(ConstMatrixRef<S> x, std::span<const Label> labels, Index classes)
+      : features_(x.rows()),
+        samples_(x.cols()),
+        classes_(classes),
+        padded_classes_((classes + width - 1) / width * width),
+        panels_((samples_ + width - 1) / width),
+        x_(panels_ * features_ * width),
+        labels_(panels_ * width),
+        logits_(classes_ * width),
+        transposed_(width * padded_classes_),
+        weight_gradient_(padded_classes_, features_),
+        bias_gradient_(padded_classes_) {
+    for (Index j = 0; j < panels_ * width; ++j) {
+      const Index panel = j / width, lane = j % width;
+      for (Index f = 0; f < features_; ++f) {
+        x_[(panel * features_ + f) * width + lane] = j < samples_ ? x(f, j) : S(0);
+      }
+      labels_[j] = j < samples_ ? static_cast<S>(labels[static_cast<std::size_t>(j)]) : S(-1);
+    }
+    transposed_.setZero();  // the padding classes stay zero
+  }
+
+  // The mean cross-entropy (nats) of softmax(w x + b) (w: classes x features, b: classes x 1)
+  // over the samples; writes its gradient with respect to w and b into dw and db.
+  double loss_and_gradient(const Matrix<S>& w, const Matrix<S>& b, Matrix<S>& dw, Matrix<S>& db) {
+    weight_gradient_.setZero();
+    bias_gradient_.setZero();
+    const S inverse_n = S(1) / static_cast<S>(samples_);
+    double total = 0;
+    for (Index panel = 0; panel < panels_; ++panel) {
+      const S* x = x_.data() + panel * features_ * width;
+      for (Index first = 0; first < classes_; first += max_group) {
+        logits_of_group(std::min(max_group, classes_ - first), x, w, b, first);
+      }
+      total += softmax_and_logit_gradient(Batch::load_unaligned(labels_.data() + panel * width),
+                                          inverse_n);
+      add_weight_gradient(x);
+    }
+    dw = weight_gradient_.topRows(classes_);
+    db = bias_gradient_.head(classes_);
+    return total / static_cast<double>(samples_);
+  }
+
+ private:
+  static constexpr Index max_group = 16;  // classes whose logits are summed in registers at once
+  static constexpr int features_at_once = 4;  // columns of dW summed in registers at once
+
+  // logits_[c] = b_c + sum_f w(c, f) x[f], for the `Group` classes from `first`. A small group
+  // sums alternate features in separate chains, so that enough multiply-adds are independent to
+  // keep the FMA units busy.
+  template <int Group>
+  void logits(const S* x, const Matrix<S>& w, const Matrix<S>& b, Index first) {
+    constexpr int chains = Group >= 8 ? 1 : (8 + Group - 1) / Group;
+    Batch sum[chains][Group];
+    for (int chain = 0; chain < chains; ++chain) {
+      for (int c = 0; c < Group; ++c) sum[chain][c] = Batch(chain == 0 ? b(first + c, 0) : S(0));
+    }
+    const S* weights = w.data() + first;
+    const auto add = [&](int chain, Index f) {
+      const Batch value = Batch::load_unaligned(x + f * width);
+#pragma GCC unroll 16
+      for (int c = 0; c < Group; ++c) {
+        sum[chain][c] = xsimd::fma(value, Batch(weights[f * classes_ + c]), sum[chain][c]);
+      }
+    };
+    Index f = 0;
+    for (; f + chains <= features_; f += chains) {
+#pragma GCC unroll 8
+      for (int chain = 0; chain < chains; ++chain) add(chain, f + chain);
+    }
+    for (; f < features_; ++f) add(0, f);
+    for (int c = 0; c < Group; ++c) {
+      for (int chain = 1; chain < chains; ++chain) sum[0][c] += sum[chain][c];
+      sum[0][c].store_unaligned(logits_.data() + (first + c) * width);
+    }
+  }
+
+  // logits<size>, the group size being known only at run time.
+  void logits_of_group(Index size, const S* x, const Matrix<S>& w, const Matrix<S>& b,
+                       Index first) {
+    [&]<int... G>(std::integer_sequence<int, G...>) {
+      ((size == G + 1 ? logits<G + 1>(x, w, b, first) : void()), ...);
+    }
+    (std::make_integer_sequence<int, max_group>{});
+  }
+
+  // Turns the panel's logits into the gradient of the mean loss with respect to them,
+  // (softmax - onehot) / n, zero for padding samples, stored with the classes in the lanes
+  // (transposed_); returns the panel's summed loss.
+  double softmax_and_logit_gradient(Batch label, S inverse_n) {
+    const auto valid = label >= Batch(S(0));
+    const auto row = [&](Index c) { return Batch::load_unaligned(logits_.data() + c * width); };
+    Batch max = row(0);
+    for (Index c = 1; c < classes_; ++c) max = xsimd::max(max, row(c));
+    Batch sum(S(0)), picked(S(0));
+    for (Index c = 0; c < classes_; ++c) {
+      const Batch z = row(c);
+      picked = xsimd::select(label == Batch(static_cast<S>(c)), z, picked);
+      const Batch e = xsimd::exp(z - max);
+      sum += e;
+      e.store_unaligned(logits_.data() + c * width);  // the logits' row now holds exp
+    }
+    const Batch loss = max + xsimd::log(sum) - picked;
+    const Batch scale = inverse_n / sum;
+    std::array<S, width> gradient;
+    for (Index c = 0; c < classes_; ++c) {
+      const Batch onehot =
+          xsimd::select(label == Batch(static_cast<S>(c)), Batch(inverse_n), Batch(S(0)));
+      xsimd::select(valid, row(c) * scale - onehot, Batch(S(0))).store_unaligned(gradient.data());
+      for (Index lane = 0; lane < width; ++lane) {
+        transposed_[lane * padded_classes_ + c] = gradient[static_cast<std::size_t>(lane)];
+      }
+    }
+    return static_cast<double>(xsimd::hadd(xsimd::select(valid, loss, Batch(S(0)))));
+  }
+
+  // dW += dZ xᵀ and db += dZ 1 for the panel, a vector of classes at a time: each feature's
+  // column of dW gains the panel's samples' logit gradients weighted by their feature values.
+  void add_weight_gradient(const S* x) {
+    for (Index first = 0; first < padded_classes_; first += width) {
+      Batch logit_gradient[width];
+      for (Index lane = 0; lane < width; ++lane) {
+        logit_gradient[lane] =
+            Batch::load_unaligned(transposed_.data() + lane * padded_classes_ + first);
+      }
+      S* column = weight_gradient_.data() + first;
+      Index f = 0;
+      for (; f + features_at_once <= features_; f += features_at_once) {
+        add_to_columns<features_at_once>(logit_gradient, x, f, column);
+      }
+      for (; f < features_; ++f) add_to_columns<1>(logit_gradient, x, f, column);
+      Batch bias = Batch::load_unaligned(bias_gradient_.data() + first);
+      for (Index lane = 0; lane < width; ++lane) bias += logit_gradient[lane];
+      bias.store_unaligned(bias_gradient_.data() + first);
+    }
+  }
+
+  // Columns f .. f + Count of dW: Count independent sums, so that the multiply-adds of one do
+  // not wait for the previous one's result.
+  template <int Count>
+  void add_to_columns(const Batch (&logit_gradient)[width], const S* x, Index f, S* column) {
+    Batch sum[Count];
+    for (int i = 0; i < Count; ++i) {
+      sum[i] = Batch::load_unaligned(column + (f + i) * padded_classes_);
+    }
+#pragma GCC unroll 16
+    for (Index lane = 0; lane < width; ++lane) {
+      for (int i = 0; i < Count; ++i) {
+        sum[i] = xsimd::fma(logit_gradient[lane], Batch(x[(f + i) * width + lane]), sum[i]);
+      }
+    }
+    for (int i = 0; i < Count; ++i) {
+      sum[i].store_unaligned(column + (f + i) * padded_classes_);
+    }
+  }
+
+  Index features_, samples_, classes_, padded_classes_, panels_;
+  Vector<S> x_;                // panels x features x width
+  Vector<S> labels_;           // per sample, as a number; -1 for the padding of the last panel
+  Vector<S> logits_;           // classes x width: one panel's logits, then their exponentials
+  Vector<S> transposed_;       // width x padded classes: one panel's logit gradients
+  Matrix<S> weight_gradient_;  // padded classes x features
+  Vector<S> bias_gradient_;    // padded classes
+};
+
+}  // namespace uinfo::simd
