@@ -271,9 +271,9 @@ void plot_heatmap(const std::vector<Summary>& summaries, double ceiling_bits,
   data.close();
   std::string xtics = "set xtics (", ytics = "set ytics (";
   for (std::size_t i = 0; i < lrs.size(); ++i)
-    xtics += (i ? ", '" : "'") + uinfo::shortest(lrs[i]) + "' " + std::to_string(i);
+    xtics += std::string(i ? ", '" : "'") + uinfo::shortest(lrs[i]) + "' " + std::to_string(i);
   for (std::size_t i = 0; i < batches.size(); ++i)
-    ytics += (i ? ", '" : "'") + std::to_string(batches[i]) + "' " + std::to_string(i);
+    ytics += std::string(i ? ", '" : "'") + std::to_string(batches[i]) + "' " + std::to_string(i);
   std::string script = xtics + ")\n" + ytics + ")\n";
   script +=
       "set xlabel 'learning rate'\nset ylabel 'batch size'\nset cblabel 'bits'\n"
@@ -341,7 +341,8 @@ std::vector<uinfo::csv::Table> read_shards(const std::filesystem::path& dir) {
   if (count == 0 || static_cast<int>(found.size()) != count) {
     std::string missing;
     for (int i = 1; i <= count; ++i)
-      if (!found.count(i)) missing += " " + std::to_string(i);
+      if (!found.count(i))
+        missing.append(" ").append(std::to_string(i));  // GCC 12 -O3: no -Wrestrict
     throw uinfo::IoError("shards missing from '" + shards.string() +
                          "':" + (count ? missing : std::string(" all")));
   }
