@@ -35,31 +35,43 @@ inline std::map<Curve, std::map<double, std::vector<double>>> by_curve(
   return curves;
 }
 
+// One curve's mean over seeds at its last probe, and the peak of that mean and when it came.
+struct CurveSummary {
+  double final_mean = 0, final_sd = 0, peak_mean = -1e300, peak_epoch = 0;
+};
+
+inline CurveSummary summary_of(const std::map<double, std::vector<double>>& points) {
+  CurveSummary summary;
+  for (const auto& [epoch, values] : points) {
+    const auto [mean, sd] = mean_and_deviation(values);
+    if (mean > summary.peak_mean) {
+      summary.peak_mean = mean;
+      summary.peak_epoch = epoch;
+    }
+    summary.final_mean = mean;
+    summary.final_sd = sd;
+  }
+  return summary;
+}
+
 // Writes DIR/info_mean.csv (mean and deviation over seeds at each probe time, per curve) and
-// returns, per curve ("decoder/label/layerN"), the mean final information, the peak of the mean
-// curve and when it came.
+// returns each curve's summary, keyed "decoder/label/layerN".
 inline json::Object summarise(const std::vector<Row>& rows, const std::filesystem::path& dir) {
   CsvWriter csv(dir / "info_mean.csv",
                 {"epoch", "layer", "label", "decoder", "mean_bits", "sd_bits", "seeds"});
   json::Object summary;
   for (const auto& [curve, points] : by_curve(rows)) {
     const auto& [decoder, label, layer] = curve;
-    double peak = -1e300, peak_epoch = 0, final_mean = 0, final_sd = 0;
     for (const auto& [epoch, values] : points) {
       const auto [mean, sd] = mean_and_deviation(values);
       csv.row(epoch, layer, label, decoder, mean, sd, values.size());
-      if (mean > peak) {
-        peak = mean;
-        peak_epoch = epoch;
-      }
-      final_mean = mean;
-      final_sd = sd;
     }
+    const CurveSummary s = summary_of(points);
     json::Object entry;
-    entry.add("final_bits_mean", final_mean)
-        .add("final_bits_sd", final_sd)
-        .add("peak_bits_mean", peak)
-        .add("peak_epoch", peak_epoch);
+    entry.add("final_bits_mean", s.final_mean)
+        .add("final_bits_sd", s.final_sd)
+        .add("peak_bits_mean", s.peak_mean)
+        .add("peak_epoch", s.peak_epoch);
     summary.add(decoder + "/" + label + "/layer" + std::to_string(layer), entry);
   }
   return summary;
