@@ -125,6 +125,16 @@ std::string decimals(double value, int digits) {
   return text;
 }
 
+// Tics for an epoch axis on a square-root scale, which spreads out the first epoch, where the
+// probes are closest together and the representations move fastest.
+std::string epoch_tics(int epochs) {
+  std::string tics = "'0' 0, '1/4' 0.25";
+  for (const int e : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}) {
+    if (e <= epochs) tics += ", '" + std::to_string(e) + "' " + std::to_string(e);
+  }
+  return tics;
+}
+
 // info.png: a grid of labels (fine above, coarse below) x hidden layers, seeds thin and the mean
 // thick. The layers of a row share a y range fitted to that label's curves, so that a change of a
 // tenth of a bit shows; the panel titles give H(Y), the most a decoder could find.
@@ -146,6 +156,8 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
   for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
     if (s.decoder != decoder && s.decoder != "both") continue;
     std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
+    script +=
+        "set nonlinear x via sqrt(x) inverse x * x\nset xtics (" + epoch_tics(s.epochs) + ")\n";
     script += "set multiplot layout 2," + std::to_string(layers) + " title '" +
               "uinfo-fashion: usable information (" + decoder + " decoder) while learning " +
               group_names(*grouping_named(s.grouping)) + "; " + std::to_string(s.seeds) +
@@ -159,8 +171,8 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
         script += "set title '" + label + " label (H = " + decimals(h_bits.at(label), 2) +
                   " bits), hidden layer " + std::to_string(layer) + " (" +
                   std::to_string(units.at(layer)) + " units)'\n";
-        script += "set xlabel 'epoch'\nset ylabel 'bits'\nset yrange [" + decimals(low - pad, 3) +
-                  ":" + decimals(high + pad, 3) + "]\n";
+        script += "set xlabel 'epoch (square-root scale)'\nset ylabel 'bits'\nset yrange [" +
+                  decimals(low - pad, 3) + ":" + decimals(high + pad, 3) + "]\n";
         script +=
             "plot " +
             data.lines(Curve{decoder, label, layer}, label == "fine" ? "#d62728" : "#1f77b4") +
@@ -254,7 +266,8 @@ int main(int argc, char** argv) {
       .option("--epochs", s.epochs, "training epochs")
       .option("--seeds", s.seeds, "number of seeds (initial weights and batch orders)")
       .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
-      .option("--decoder", s.decoder, "linear, mlp or both")
+      .option("--decoder", s.decoder,
+              "linear, mlp or both (the MLP decoder is refitted from scratch at every probe: slow)")
       .option("--decoder-l2", s.decoder_l2,
               "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the mean "
               "cross-entropy (scikit-learn's C = 1 / (l2 n))")
