@@ -104,18 +104,19 @@ struct HiddenLayers {
   }
 };
 
-// PyTorch's default initialisation of nn.Linear weights, as in the reference runs.
+// Weights drawn as PyTorch draws nn.Linear's by default, U(-1/sqrt(fan-in), 1/sqrt(fan-in)), so
+// that runs compare with PyTorch ones.
 template <Index Out>
-using Linear = uinfo::Dense<Out, uinfo::inferred, uinfo::lecun_uniform>;
+using LecunDense = uinfo::Dense<Out, uinfo::inferred, uinfo::lecun_uniform>;
 
 // 784-256-128-W, ReLU after each hidden layer; W (--width) and the coarse classes are set at run
 // time.
 struct Mlp : HiddenLayers<2, 4, 6> {
   static constexpr const char* name = "mlp";
   static constexpr const char* description = "784-256-128-W, ReLU";
-  using Net =
-      uinfo::Sequential<float, uinfo::Input<784>, Linear<256>, uinfo::Relu, Linear<128>,
-                        uinfo::Relu, Linear<uinfo::dynamic>, uinfo::Relu, Linear<uinfo::dynamic>>;
+  using Net = uinfo::Sequential<float, uinfo::Input<784>, LecunDense<256>, uinfo::Relu,
+                                LecunDense<128>, uinfo::Relu, LecunDense<uinfo::dynamic>,
+                                uinfo::Relu, LecunDense<uinfo::dynamic>>;
   static Net make(Index width, Index classes, std::uint64_t seed) {
     return Net{uinfo::Rng{seed}, {width, classes}};
   }
