@@ -4,27 +4,27 @@
 // not need, and for the direction, which it does. Seeds run in parallel, one network per thread.
 #include <uinfo/uinfo.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "common/checkerboard_runs.hpp"
 #include "common/cli.hpp"
+#include "common/curves.hpp"
 #include "common/json.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
+#include "common/probing.hpp"
 
 namespace {
 
-using checkerboard::Measurement;
+using uinfo::probing::Curve;
+using uinfo::probing::Measurement;
+using uinfo::probing::Row;
 
 struct Settings {
   checkerboard::NetworkSettings network;
@@ -37,11 +37,6 @@ struct Settings {
   std::uint64_t first_seed = 1;
   std::string out = "results/checkerboard";
   bool quiet = false;
-};
-
-struct Row {
-  std::uint64_t seed;
-  Measurement m;
 };
 
 // Probes before the first step, at 1/8, 1/4 and 1/2 of the first epoch, at 1.5 epochs, and after
@@ -72,7 +67,7 @@ std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
 template <class Net>
 std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
                          checkerboard::Timing& timing) {
-  uinfo::CsvWriter csv(dir / "info.csv", checkerboard::measurement_columns({}));
+  uinfo::CsvWriter csv(dir / "info.csv", uinfo::probing::measurement_columns({}));
   uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
@@ -86,7 +81,7 @@ std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
     const std::lock_guard lock(mutex);
     timing.total_seconds += seed_timing.total_seconds;
     timing.probe_seconds += seed_timing.probe_seconds;
-    for (const Row& r : rows) checkerboard::write_measurement(csv, r.seed, r.m);
+    for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
     by_seed[i] = std::move(rows);
   });
   bar.finish();
@@ -95,49 +90,10 @@ std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
   return all;
 }
 
-using Curve = std::tuple<std::string, std::string, int>;  // decoder, label, layer
-
-// Mean and standard deviation over seeds at each probe time, per curve; also written as
-// info_mean.csv.
-std::map<Curve, std::map<double, std::vector<double>>> by_curve(const std::vector<Row>& rows) {
-  std::map<Curve, std::map<double, std::vector<double>>> curves;
-  for (const Row& r : rows)
-    curves[{r.m.decoder, r.m.label, r.m.layer}][r.m.epoch].push_back(r.m.info.bits);
-  return curves;
-}
-
-// info_curves.dat holds one gnuplot data block per (curve, seed) then per curve the mean, so the
-// script can draw seeds thin and the mean thick; info.png is a grid of labels x hidden layers.
+// info.png is a grid of labels x hidden layers, seeds thin and the mean thick.
 void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem::path& dir,
           double ceiling_bits) {
-  std::map<std::tuple<std::string, std::string, int, std::uint64_t>,
-           std::vector<std::pair<double, double>>>
-      seeds;
-  for (const Row& r : rows)
-    seeds[{r.m.decoder, r.m.label, r.m.layer, r.seed}].emplace_back(r.m.epoch, r.m.info.bits);
-  const auto curves = by_curve(rows);
-  std::ofstream data(dir / "info_curves.dat");
-  std::map<Curve, std::vector<int>> seed_blocks;
-  std::map<Curve, int> mean_block;
-  int block = 0;
-  for (const auto& [key, points] : seeds) {
-    const auto& [decoder, label, layer, seed] = key;
-    data << "# " << decoder << ' ' << label << " layer " << layer << " seed " << seed << '\n';
-    for (const auto& [epoch, bits] : points) data << epoch << ' ' << bits << '\n';
-    data << "\n\n";
-    seed_blocks[{decoder, label, layer}].push_back(block++);
-  }
-  for (const auto& [curve, points] : curves) {
-    data << "# mean " << std::get<0>(curve) << ' ' << std::get<1>(curve) << " layer "
-         << std::get<2>(curve) << '\n';
-    for (const auto& [epoch, values] : points) {
-      const auto [mean, sd] = uinfo::mean_and_deviation(values);
-      data << epoch << ' ' << mean << ' ' << sd << '\n';
-    }
-    data << "\n\n";
-    mean_block[curve] = block++;
-  }
-  data.close();
+  const uinfo::probing::CurveData data(rows, dir);
   for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
     if (s.network.decoder != decoder && s.network.decoder != "both") continue;
     std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
@@ -154,14 +110,8 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
                   (last ? " (bottleneck)" : "") + "'\n";
         script += "set xlabel 'epoch'\nset ylabel 'bits'\nset yrange [-0.05:1.05]\n";
         script += "set xtics nomirror\n";
-        script += "plot " + uinfo::shortest(ceiling_bits) + " with lines dt 2 lc rgb '#888888'";
-        const char* colour = label == "colour" ? "#d62728" : "#1f77b4";
-        for (const int b : seed_blocks[curve]) {
-          script += ", 'info_curves.dat' index " + std::to_string(b) +
-                    " using 1:2 with lines lw 1 lc rgb '" + colour + "'";
-        }
-        script += ", 'info_curves.dat' index " + std::to_string(mean_block[curve]) +
-                  " using 1:2 with lines lw 4 lc rgb '" + colour + "'\n";
+        script += "plot " + uinfo::shortest(ceiling_bits) + " with lines dt 2 lc rgb '#888888', " +
+                  data.lines(curve, label == "colour" ? "#d62728" : "#1f77b4") + "\n";
       }
     }
     script += "unset multiplot\n";
@@ -171,42 +121,10 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
   }
 }
 
-}  // namespace
-
-namespace {
-
 std::vector<Row> run(const Settings& s, const std::filesystem::path& dir,
                      checkerboard::Timing& timing) {
   return checkerboard::with_network(s.network,
                                     [&]<class Net>() { return run_all<Net>(s, dir, timing); });
-}
-
-// Per curve: the mean final information, its maximum over training and when that came.
-uinfo::json::Object summarise(const std::vector<Row>& rows, const std::filesystem::path& dir) {
-  uinfo::CsvWriter csv(dir / "info_mean.csv",
-                       {"epoch", "layer", "label", "decoder", "mean_bits", "sd_bits", "seeds"});
-  uinfo::json::Object summary;
-  for (const auto& [curve, points] : by_curve(rows)) {
-    const auto& [decoder, label, layer] = curve;
-    double peak = -1e300, peak_epoch = 0, final_mean = 0, final_sd = 0;
-    for (const auto& [epoch, values] : points) {
-      const auto [mean, sd] = uinfo::mean_and_deviation(values);
-      csv.row(epoch, layer, label, decoder, mean, sd, values.size());
-      if (mean > peak) {
-        peak = mean;
-        peak_epoch = epoch;
-      }
-      final_mean = mean;
-      final_sd = sd;
-    }
-    uinfo::json::Object entry;
-    entry.add("final_bits_mean", final_mean)
-        .add("final_bits_sd", final_sd)
-        .add("peak_bits_mean", peak)
-        .add("peak_epoch", peak_epoch);
-    summary.add(decoder + "/" + label + "/layer" + std::to_string(layer), entry);
-  }
-  return summary;
 }
 
 }  // namespace
@@ -249,7 +167,7 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const uinfo::json::Object summary = summarise(rows, dir);
+  const uinfo::json::Object summary = uinfo::probing::summarise(rows, dir);
   plot(s, rows, dir, ceiling.bits);
 
   uinfo::json::Object settings = checkerboard::to_json(s.network);

@@ -27,6 +27,7 @@
 #include "common/json.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
+#include "common/probing.hpp"
 
 namespace {
 
@@ -144,7 +145,7 @@ std::vector<Measurement> run_job(const Settings& s, const Job& job,
   return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
 }
 
-const std::vector<std::string> columns = checkerboard::measurement_columns({"kind", "k"});
+const std::vector<std::string> columns = uinfo::probing::measurement_columns({"kind", "k"});
 
 // Colour and direction information, task accuracy, per (kind, K, decoder) and seed: when the
 // perturbation ends and at the end of training.
@@ -176,7 +177,7 @@ std::map<Key, Outcome> run_all(const Settings& s, const std::filesystem::path& d
       const double last = rows.back().epoch;
       const std::lock_guard lock(mutex);
       for (const Measurement& m : rows) {
-        checkerboard::write_measurement(csv, job.seed, m, job.kind, job.k);
+        uinfo::probing::write_measurement(csv, job.seed, m, job.kind, job.k);
         Outcome& o = outcomes[{job.kind, job.k, m.decoder}];
         if (m.label == "colour" && m.epoch == perturbation_end)
           o.colour_after_perturbation.push_back(m.info.bits);

@@ -30,6 +30,7 @@
 #include "common/json.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
+#include "common/probing.hpp"
 
 namespace {
 
@@ -86,7 +87,7 @@ std::vector<Job> shard_jobs(const std::vector<Job>& jobs, int index, int count) 
   return mine;
 }
 
-const std::vector<std::string> columns = checkerboard::measurement_columns({"lr", "batch"});
+const std::vector<std::string> columns = uinfo::probing::measurement_columns({"lr", "batch"});
 
 // Trains every job, writing rows to DIR/info.csv as each job finishes.
 void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesystem::path& dir) {
@@ -113,7 +114,7 @@ void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesy
           checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
       const std::lock_guard lock(mutex);
       for (const auto& m : rows)
-        checkerboard::write_measurement(csv, job.seed, m, job.lr, job.batch);
+        uinfo::probing::write_measurement(csv, job.seed, m, job.lr, job.batch);
     });
   });
   bar.finish();

@@ -17,11 +17,13 @@
 
 #include "common/cli.hpp"
 #include "common/json.hpp"
+#include "common/probing.hpp"
 
 namespace checkerboard {
 
 using uinfo::dynamic;
 using uinfo::Index;
+using uinfo::probing::Measurement;
 
 // The network, the task and the probes: every experiment takes these flags.
 struct NetworkSettings {
@@ -203,24 +205,15 @@ struct Phase {
   Task task = Task::direction;
 };
 
-struct Measurement {
-  double epoch;  // since training began, counting every phase
-  int layer;     // hidden layer, from 1; the last is the bottleneck
-  Index units;
-  std::string label, decoder;
-  uinfo::UsableInformation info;
-  double task_accuracy;  // of the network's direction output, on the validation trials
-};
-
+// Trains `net` through the phases, probing before the first step, after every epoch, and at the
+// fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch), where things
+// move fast. `epoch_done` is called after every epoch (for a progress bar).
 // Wall time of one run, and the part of it spent probing (forward passes of the probe sets and
 // decoder fits), to show what probing costs beside training.
 struct Timing {
   double total_seconds = 0, probe_seconds = 0;
 };
 
-// Trains `net` through the phases, probing before the first step, after every epoch, and at the
-// fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch), where things
-// move fast. `epoch_done` is called after every epoch (for a progress bar).
 template <class Net, class Probe>
 std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& probe,
                                          std::span<const Phase> phases, std::uint64_t seed,
@@ -232,13 +225,11 @@ std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& prob
   Clock::duration probing{};
   const auto validation = data.validation.with_labels(data.validation.direction);
   std::vector<Measurement> rows;
-  auto measure = [&](double epoch) {
+  const std::function<void(double)> measure = [&](double epoch) {
     const auto probe_start = Clock::now();
     const double accuracy = uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, validation).accuracy;
-    for (const uinfo::ProbeMeasurement& m : probe.measure(net)) {
-      rows.push_back({epoch, static_cast<int>(m.layer / 2), m.units, m.label,
-                      uinfo::to_string(m.decoder), m.info, accuracy});
-    }
+    uinfo::probing::record(rows, probe, net, epoch, accuracy,
+                           [](std::size_t index) { return static_cast<int>(index / 2); });
     probing += Clock::now() - probe_start;
   };
   measure(0.0);
@@ -247,30 +238,6 @@ std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& prob
     const Phase& phase = phases[p];
     if (phase.epochs == 0) continue;
     const Index steps = (data.train.size() + phase.batch - 1) / phase.batch;
-    std::vector<Index> early_steps;  // global steps within this phase after which to probe
-    for (const double e : early) {
-      const double into = e - epochs_before;
-      if (into > 0 && into < phase.epochs && into != static_cast<int>(into)) {
-        early_steps.push_back(static_cast<Index>(into * static_cast<double>(steps)));
-      }
-    }
-    struct Callbacks {
-      std::function<void(double)>& measure;
-      const std::vector<Index>& early_steps;
-      Index steps;
-      int epochs_before;
-      const std::function<void()>& epoch_done;
-      void on_step_end(const uinfo::StepInfo& step, Net&) {
-        const Index done = step.global_step + 1;
-        if (std::find(early_steps.begin(), early_steps.end(), done) == early_steps.end()) return;
-        measure(epochs_before + static_cast<double>(done) / static_cast<double>(steps));
-      }
-      void on_epoch_end(const uinfo::EpochRecord& record, Net&) {
-        measure(epochs_before + record.epoch + 1.0);
-        epoch_done();
-      }
-    };
-    std::function<void(double)> measure_at = measure;
     const auto& labels = phase.task == Task::direction ? data.train.direction : data.train.colour;
     uinfo::Sgd sgd{
         {.lr = phase.lr, .momentum = phase.momentum, .weight_decay = phase.weight_decay}};
@@ -278,7 +245,8 @@ std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& prob
     const uinfo::Rng rng{p == 0 ? seed : uinfo::Rng{seed}.engine(uinfo::Stream::user, p)()};
     uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train.with_labels(labels),
                {.epochs = phase.epochs, .batch_size = phase.batch, .rng = rng},
-               Callbacks{measure_at, early_steps, steps, epochs_before, epoch_done});
+               uinfo::probing::ProbeSchedule<Net>(measure, early, epochs_before, phase.epochs,
+                                                  steps, epoch_done));
     epochs_before += phase.epochs;
   }
   if (timing) {
@@ -286,24 +254,6 @@ std::vector<Measurement> train_and_probe(Net& net, const Data& data, Probe& prob
     timing->probe_seconds += std::chrono::duration<double>(probing).count();
   }
   return rows;
-}
-
-// The columns write_measurement() fills, after the caller's own.
-inline std::vector<std::string> measurement_columns(std::vector<std::string> leading) {
-  for (const char* c :
-       {"seed", "epoch", "layer", "units", "label", "decoder", "bits", "standard_error_bits",
-        "accuracy", "h_bits", "n_train", "n_test", "iterations", "task_accuracy"}) {
-    leading.emplace_back(c);
-  }
-  return leading;
-}
-
-template <class... Leading>
-void write_measurement(uinfo::CsvWriter& csv, std::uint64_t seed, const Measurement& m,
-                       const Leading&... leading) {
-  csv.row(leading..., seed, m.epoch, m.layer, m.units, m.label, m.decoder, m.info.bits,
-          m.info.standard_error_bits, m.info.accuracy, m.info.h_bits, m.info.n_train, m.info.n_test,
-          m.info.iterations, m.task_accuracy);
 }
 
 }  // namespace checkerboard

@@ -1,0 +1,98 @@
+// What every probing experiment records, and when: one row per (probe time, layer, label,
+// decoder), measured before the first step, at chosen fractions of the first epochs (where the
+// representations move fast) and after every epoch.
+#pragma once
+
+#include <uinfo/uinfo.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace uinfo::probing {
+
+struct Measurement {
+  double epoch;  // since training began, counting every phase
+  int layer;     // hidden layer, from 1
+  Index units;
+  std::string label, decoder;
+  UsableInformation info;
+  double task_accuracy;  // of the network's output on its task, on held-out samples
+};
+
+// Appends what `probe` measures in `net` now; `hidden_layer(index)` numbers the network's layer
+// `index` as the experiment reports it.
+template <class Probe, class Net, class Number>
+void record(std::vector<Measurement>& rows, Probe& probe, Net& net, double epoch,
+            double task_accuracy, Number hidden_layer) {
+  for (ProbeMeasurement& m : probe.measure(net)) {
+    rows.push_back({epoch, hidden_layer(m.layer), m.units, m.label, to_string(m.decoder),
+                    std::move(m.info), task_accuracy});
+  }
+}
+
+// fit() callbacks of one phase of a probed run: `measure(epoch)` after the steps that complete the
+// fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch) and after every
+// epoch, counting the `epochs_before` of earlier phases; `epoch_done()` after every epoch (for a
+// progress bar). The caller measures at epoch 0 itself.
+template <class Net>
+class ProbeSchedule {
+ public:
+  ProbeSchedule(const std::function<void(double)>& measure, std::span<const double> early,
+                int epochs_before, int epochs, Index steps_per_epoch,
+                const std::function<void()>& epoch_done)
+      : measure_(measure),
+        epochs_before_(epochs_before),
+        steps_(steps_per_epoch),
+        epoch_done_(epoch_done) {
+    for (const double e : early) {
+      const double into = e - epochs_before;
+      // Whole epochs are measured at the epoch's end anyway.
+      if (into > 0 && into < epochs && into != static_cast<int>(into)) {
+        early_steps_.push_back(static_cast<Index>(into * static_cast<double>(steps_)));
+      }
+    }
+  }
+
+  void on_step_end(const StepInfo& step, Net&) {
+    const Index done = step.global_step + 1;
+    if (std::find(early_steps_.begin(), early_steps_.end(), done) == early_steps_.end()) return;
+    measure_(epochs_before_ + static_cast<double>(done) / static_cast<double>(steps_));
+  }
+
+  void on_epoch_end(const EpochRecord& record, Net&) {
+    measure_(epochs_before_ + record.epoch + 1.0);
+    epoch_done_();
+  }
+
+ private:
+  const std::function<void(double)>& measure_;
+  std::vector<Index> early_steps_;  // global steps within the phase after which to probe
+  int epochs_before_;
+  Index steps_;
+  const std::function<void()>& epoch_done_;
+};
+
+// The columns write_measurement() fills, after the caller's own.
+inline std::vector<std::string> measurement_columns(std::vector<std::string> leading) {
+  for (const char* c :
+       {"seed", "epoch", "layer", "units", "label", "decoder", "bits", "standard_error_bits",
+        "accuracy", "h_bits", "n_train", "n_test", "iterations", "task_accuracy"}) {
+    leading.emplace_back(c);
+  }
+  return leading;
+}
+
+template <class... Leading>
+void write_measurement(CsvWriter& csv, std::uint64_t seed, const Measurement& m,
+                       const Leading&... leading) {
+  csv.row(leading..., seed, m.epoch, m.layer, m.units, m.label, m.decoder, m.info.bits,
+          m.info.standard_error_bits, m.info.accuracy, m.info.h_bits, m.info.n_train, m.info.n_test,
+          m.info.iterations, m.task_accuracy);
+}
+
+}  // namespace uinfo::probing

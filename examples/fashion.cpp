@@ -1,0 +1,329 @@
+// uinfo-fashion: the paper's coarse-label experiment on Fashion-MNIST. A network learns a coarse
+// grouping of the 10 classes (e.g. clothing, footwear, bags) with SGD; before training, a few
+// times within the first epoch and after every epoch, every hidden layer is probed for the fine
+// labels, which the task does not need, and for the coarse labels, which it does. Seeds run in
+// parallel, one network per thread.
+#include <uinfo/uinfo.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/cli.hpp"
+#include "common/curves.hpp"
+#include "common/fashion_runs.hpp"
+#include "common/json.hpp"
+#include "common/parallel.hpp"
+#include "common/plot.hpp"
+#include "common/probing.hpp"
+
+namespace {
+
+using uinfo::probing::Curve;
+using uinfo::probing::Row;
+
+struct Settings {
+  std::string model = "mlp";
+  long width = 64;
+  std::string grouping = "garment_kind";
+  double lr = 0.05;
+  long batch = 32;
+  double momentum = 0;
+  double weight_decay = 0;
+  int epochs = 20;
+  int seeds = 3;
+  std::uint64_t first_seed = 1;
+  std::string decoder = "linear";
+  double decoder_l2 = 1e-3;
+  long train_samples = 60000;
+  long probe_samples = 10000;
+  std::string data = std::string(uinfo::fashion_mnist_directory);
+  int threads = 0;
+  std::string out = "results/fashion";
+  bool quiet = false;
+};
+
+// Probes before the first step, at 1/8, 1/4 and 1/2 of the first epoch, and after every epoch.
+constexpr double early_probes[] = {0.125, 0.25, 0.5};
+
+std::vector<uinfo::DecoderFamily> decoder_families(const std::string& decoder) {
+  if (decoder == "both") return {uinfo::DecoderFamily::linear, uinfo::DecoderFamily::mlp};
+  return {uinfo::decoder_family_named(decoder)};
+}
+
+const std::vector<uinfo::LabelGrouping>& groupings() {
+  static const std::vector<uinfo::LabelGrouping> all = uinfo::fashion_mnist_groupings();
+  return all;
+}
+
+const uinfo::LabelGrouping* grouping_named(const std::string& name) {
+  for (const auto& g : groupings()) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+
+// "clothing / footwear / bags": a grouping's names are not gnuplot text, whose _ is a subscript.
+std::string group_names(const uinfo::LabelGrouping& grouping) {
+  std::string names;
+  for (const auto& g : grouping.groups) names += (names.empty() ? "" : " / ") + g;
+  return names;
+}
+
+std::string grouping_names() {
+  std::string names;
+  for (const auto& g : groupings()) names += (names.empty() ? "" : ", ") + g.name;
+  return names;
+}
+
+// All seeds, in parallel. Rows reach info.csv as each seed finishes, so an interrupted run keeps
+// the seeds it completed.
+template <class Model>
+std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
+                         const std::filesystem::path& dir) {
+  const fashion::RunSettings run{.width = s.width,
+                                 .lr = s.lr,
+                                 .batch = s.batch,
+                                 .momentum = s.momentum,
+                                 .weight_decay = s.weight_decay,
+                                 .epochs = s.epochs,
+                                 .decoders = decoder_families(s.decoder),
+                                 .decoder_l2 = s.decoder_l2};
+  uinfo::CsvWriter csv(dir / "info.csv", uinfo::probing::measurement_columns({}));
+  uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
+  std::mutex mutex;
+  const std::function<void()> epoch_done = [&] {
+    const std::lock_guard lock(mutex);
+    bar.advance();
+  };
+  std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(s.seeds));
+  uinfo::parallel::for_each_job(by_seed.size(), s.threads, [&](std::size_t i) {
+    const std::uint64_t seed = s.first_seed + i;
+    std::vector<Row> rows;
+    for (auto& m : fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done))
+      rows.push_back({seed, std::move(m)});
+    const std::lock_guard lock(mutex);
+    for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
+    by_seed[i] = std::move(rows);
+  });
+  bar.finish();
+  std::vector<Row> all;
+  for (auto& rows : by_seed) all.insert(all.end(), rows.begin(), rows.end());
+  return all;
+}
+
+// A number for a plot's labels and ranges.
+std::string decimals(double value, int digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+// Tics for an epoch axis on a square-root scale, which spreads out the first epoch, where the
+// probes are closest together and the representations move fastest.
+std::string epoch_tics(int epochs) {
+  std::string tics = "'0' 0, '1/4' 0.25";
+  for (const int e : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}) {
+    if (e <= epochs) tics += ", '" + std::to_string(e) + "' " + std::to_string(e);
+  }
+  return tics;
+}
+
+// info.png: a grid of labels (fine above, coarse below) x hidden layers, seeds thin and the mean
+// thick. The layers of a row share a y range fitted to that label's curves, so that a change of a
+// tenth of a bit shows; the panel titles give H(Y), the most a decoder could find.
+void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem::path& dir) {
+  const uinfo::probing::CurveData data(rows, dir);
+  int layers = 0;
+  // (decoder, label): the lowest and highest bits
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> range;
+  std::map<std::string, double> h_bits;
+  std::map<int, long> units;
+  for (const Row& r : rows) {
+    layers = std::max(layers, r.m.layer);
+    units[r.m.layer] = r.m.units;
+    h_bits[r.m.label] = r.m.info.h_bits;
+    auto [it, fresh] = range.try_emplace({r.m.decoder, r.m.label}, r.m.info.bits, r.m.info.bits);
+    it->second.first = std::min(it->second.first, r.m.info.bits);
+    it->second.second = std::max(it->second.second, r.m.info.bits);
+  }
+  for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
+    if (s.decoder != decoder && s.decoder != "both") continue;
+    std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
+    script +=
+        "set nonlinear x via sqrt(x) inverse x * x\nset xtics (" + epoch_tics(s.epochs) + ")\n";
+    script += "set multiplot layout 2," + std::to_string(layers) + " title '" +
+              "uinfo-fashion: usable information (" + decoder + " decoder) while learning " +
+              group_names(*grouping_named(s.grouping)) + "; " + std::to_string(s.seeds) +
+              " seeds thin, mean thick; lr " + uinfo::shortest(s.lr) + ", batch " +
+              std::to_string(s.batch) + ", momentum " + uinfo::shortest(s.momentum) +
+              ", weight decay " + uinfo::shortest(s.weight_decay) + "'\n";
+    for (const std::string& label : {std::string("fine"), std::string("coarse")}) {
+      const auto [low, high] = range.at({decoder, label});
+      const double pad = 0.08 * std::max(high - low, 0.05);
+      for (int layer = 1; layer <= layers; ++layer) {
+        script += "set title '" + label + " label (H = " + decimals(h_bits.at(label), 2) +
+                  " bits), hidden layer " + std::to_string(layer) + " (" +
+                  std::to_string(units.at(layer)) + " units)'\n";
+        script += "set xlabel 'epoch (square-root scale)'\nset ylabel 'bits'\nset yrange [" +
+                  decimals(low - pad, 3) + ":" + decimals(high + pad, 3) + "]\n";
+        script +=
+            "plot " +
+            data.lines(Curve{decoder, label, layer}, label == "fine" ? "#d62728" : "#1f77b4") +
+            "\n";
+      }
+    }
+    script += "unset multiplot\n";
+    uinfo::plot::render_png(
+        dir / (decoder == "linear" || s.decoder != "both" ? "info.png" : "info_mlp.png"), script,
+        420 * layers + 100, 760);
+  }
+}
+
+// One line per curve of the last hidden layer: where it ended and where it peaked.
+void print_last_layer(const std::vector<Row>& rows) {
+  int last = 0;
+  for (const Row& r : rows) last = std::max(last, r.m.layer);
+  for (const auto& [curve, points] : uinfo::probing::by_curve(rows)) {
+    const auto& [decoder, label, layer] = curve;
+    if (layer != last) continue;
+    const auto summary = uinfo::probing::summary_of(points);
+    std::printf(
+        "  hidden layer %d, %s decoder, %-6s: %.3f bits at the end (sd %.3f), peak %.3f "
+        "at epoch %g\n",
+        layer, decoder.c_str(), label.c_str(), summary.final_mean, summary.final_sd,
+        summary.peak_mean, summary.peak_epoch);
+  }
+}
+
+// Each seed's coarse accuracy on the held-out probe images at the end of training, in seed order.
+std::vector<double> final_task_accuracy(const std::vector<Row>& rows) {
+  std::map<std::uint64_t, std::pair<double, double>> last;  // seed: epoch and accuracy
+  for (const Row& r : rows) {
+    auto& [epoch, accuracy] = last.try_emplace(r.seed, r.m.epoch, r.m.task_accuracy).first->second;
+    if (r.m.epoch >= epoch) {
+      epoch = r.m.epoch;
+      accuracy = r.m.task_accuracy;
+    }
+  }
+  std::vector<double> accuracies;
+  for (const auto& [seed, point] : last) accuracies.push_back(point.second);
+  return accuracies;
+}
+
+uinfo::json::Object settings_json(const Settings& s, const fashion::Data& data) {
+  uinfo::json::Object o;
+  o.add("model", s.model)
+      .add("width", s.width)
+      .add("grouping", s.grouping)
+      .add("coarse_classes", data.coarse_classes)
+      .add("lr", s.lr)
+      .add("batch", s.batch)
+      .add("momentum", s.momentum)
+      .add("weight_decay", s.weight_decay)
+      .add("epochs", s.epochs)
+      .add("seeds", s.seeds)
+      .add("first_seed", s.first_seed)
+      .add("decoder", s.decoder)
+      .add("decoder_l2", s.decoder_l2)
+      .add("train_samples", data.train.size())
+      .add("probe_train_samples", data.probe_train_x.cols())
+      .add("probe_test_samples", data.probe_test_x.cols())
+      .add("probe_source", "test split")
+      .add("data", s.data);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  uinfo::cli::Parser cli{
+      "uinfo-fashion",
+      "Trains a network on coarse labels of Fashion-MNIST (groups of its 10 classes) with SGD and\n"
+      "measures, during training, the usable information about the fine labels (not needed by\n"
+      "the task) and the coarse labels in every hidden layer, over several seeds in parallel.\n"
+      "The probe images come from the official test split, never from the network's training\n"
+      "images: half of them train the decoders, the other half is held out to measure the\n"
+      "information and the network's coarse accuracy. Writes OUT/info.csv (one row per\n"
+      "measurement), OUT/info_mean.csv, OUT/run.json and OUT/info.png (fine and coarse\n"
+      "information vs epoch per layer)."};
+  cli.option("--model", s.model, "network: " + fashion::model_help())
+      .option("--width", s.width, "units of the last hidden layer")
+      .option("--grouping", s.grouping,
+              "coarse labels: garment_kind (clothing, footwear, bags) or tops (upper-body "
+              "garments against the rest)")
+      .option("--lr", s.lr, "SGD learning rate")
+      .option("--batch", s.batch, "minibatch size")
+      .option("--momentum", s.momentum, "SGD momentum")
+      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
+      .option("--epochs", s.epochs, "training epochs")
+      .option("--seeds", s.seeds, "number of seeds (initial weights and batch orders)")
+      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
+      .option("--decoder", s.decoder,
+              "linear, mlp or both (the MLP decoder is refitted from scratch at every probe: slow)")
+      .option("--decoder-l2", s.decoder_l2,
+              "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the mean "
+              "cross-entropy (scikit-learn's C = 1 / (l2 n))")
+      .option("--train-samples", s.train_samples,
+              "training images, class-balanced, from the 60000 of the training split")
+      .option("--probe-samples", s.probe_samples,
+              "test-split images for the probes, class-balanced, halved into decoder training "
+              "and held out")
+      .option("--data-dir", s.data, "directory of Fashion-MNIST's IDX files")
+      .option("--threads", s.threads, "worker threads; 0: one per core")
+      .option("--out", s.out, "output directory")
+      .option("--quiet", s.quiet, "no progress bar");
+  cli.parse(argc, argv);
+  if (!fashion::is_model(s.model)) cli.fail("--model must be one of " + fashion::model_help());
+  const uinfo::LabelGrouping* grouping = grouping_named(s.grouping);
+  if (!grouping) cli.fail("--grouping must be one of " + grouping_names());
+  if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
+    cli.fail("--decoder must be linear, mlp or both");
+  if (s.width < 1 || s.epochs < 1 || s.seeds < 1 || s.batch < 1)
+    cli.fail("--width, --epochs, --seeds and --batch must be at least 1");
+  if (!(s.lr > 0) || s.momentum < 0 || s.momentum >= 1 || s.weight_decay < 0 || s.decoder_l2 < 0)
+    cli.fail(
+        "--lr must be positive, --momentum in [0, 1), --weight-decay and --decoder-l2 at least 0");
+  if (s.train_samples < 10 || s.train_samples > 60000)
+    cli.fail("--train-samples must lie in [10, 60000]");
+  if (s.probe_samples < 20 || s.probe_samples > 10000)
+    cli.fail("--probe-samples must lie in [20, 10000], the size of the test split");
+
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Row> rows;
+  fashion::Data data;
+  const std::filesystem::path dir = s.out;
+  try {
+    data = fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
+    std::filesystem::create_directories(dir);
+    rows =
+        fashion::with_model(s.model, [&]<class Model>() { return run_all<Model>(s, data, dir); });
+  } catch (const uinfo::Error& e) {
+    std::fprintf(stderr, "uinfo-fashion: %s\n", e.what());
+    return 1;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const uinfo::json::Object summary = uinfo::probing::summarise(rows, dir);
+  plot(s, rows, dir);
+
+  uinfo::json::Object run_record;
+  run_record.add("program", "uinfo-fashion")
+      .add("uinfo_version", UINFO_VERSION_STRING)
+      .add("settings", settings_json(s, data))
+      .add("summary", summary)
+      .add("final_task_accuracy", final_task_accuracy(rows))
+      .add("wall_seconds", seconds);
+  run_record.write(dir / "run.json");
+  std::printf("%d seeds x %d epochs in %.1f s; results in %s/\n", s.seeds, s.epochs, seconds,
+              dir.string().c_str());
+  print_last_layer(rows);
+  return 0;
+}
