@@ -3,34 +3,57 @@
 // Kernel x Kernel x input channels, plus one bias per output channel.
 //
 // The weight W is OutChannels x (Kernel * Kernel * Cin), columns in (kh, kw, c) order, so that
-// each output pixel's channels are W times the patch under its window. The products run as GEMMs
-// over blocks of im2col matrices (layers/conv2d_im2col.hpp).
+// each output pixel's channels are W times the patch under its window. The products run either
+// directly, pixel by pixel (layers/conv2d_direct.hpp), or as GEMMs over blocks of im2col
+// matrices (layers/conv2d_im2col.hpp), whichever was measured faster for the filter's size.
 #pragma once
 
 #include <array>
 #include <string>
+#include <type_traits>
 
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/shape.hpp"
+#include "uinfo/layers/conv2d_direct.hpp"
 #include "uinfo/layers/conv2d_im2col.hpp"
 #include "uinfo/layers/init.hpp"
 #include "uinfo/layers/window.hpp"
 
 namespace uinfo {
 
+enum class ConvAlgorithm { direct, im2col };
+
+// The direct products win while the weights are few: per output pixel they load every weight,
+// where a GEMM keeps blocks of them in registers, but they skip im2col, col2im and the GEMM's
+// packing. Forward and backward with the input gradient at batch 32 (uinfo_bench_layers, README)
+// ran 3x as fast direct at 8 x 9 weights (1x28x28 -> 8, 3x3), 1.2x at 16 x 72 and 1.1x at
+// 16 x 144 and 32 x 72, but 1.16x as fast by im2col at 32 x 144, and more so beyond.
+constexpr ConvAlgorithm fastest_conv_algorithm(Index in_channels, Index out_channels,
+                                               Index kernel) {
+  const Index weights = out_channels * kernel * kernel * in_channels;
+  return weights <= 16 * 144 ? ConvAlgorithm::direct : ConvAlgorithm::im2col;
+}
+
 template <Scalar S, Shape In, Index OutChannels, Index Kernel, Index Stride, Index Padding,
-          Init WeightInit>
+          Init WeightInit,
+          ConvAlgorithm Algorithm = fastest_conv_algorithm(In.channels, OutChannels, Kernel)>
 class Conv2dLayer {
   using Geometry = Window<In, Kernel, Stride, Padding>;
   static constexpr Index patch = Kernel * Kernel * In.channels;  // weights per filter
+  using Convolution =
+      std::conditional_t<Algorithm == ConvAlgorithm::direct,
+                         DirectConvolution<S, In, OutChannels, Kernel, Stride, Padding>,
+                         Im2colConvolution<S, In, OutChannels, Kernel, Stride, Padding>>;
 
  public:
   using scalar_type = S;
   static constexpr Index in_size = In.size();
   static constexpr Shape out_shape{OutChannels, Geometry::out_height, Geometry::out_width};
   static constexpr Index out_size = out_shape.size();
+  // How many images the products take at a time (the last block of a batch may be smaller).
+  static constexpr Index block_images = Convolution::block_images;
 
   Conv2dLayer(const Rng& rng, std::size_t layer_index, Index = in_size, Index = out_size)
       : weight_(OutChannels, patch, ParameterRole::weight),
@@ -81,7 +104,7 @@ class Conv2dLayer {
   Parameter<S> weight_;  // OutChannels x (Kernel * Kernel * In.channels), columns in (kh, kw, c)
   Parameter<S> bias_;    // OutChannels x 1
   Buffer<S> output_;
-  Im2colConvolution<S, In, OutChannels, Kernel, Stride, Padding> convolution_;
+  Convolution convolution_;
 };
 
 template <Index OutChannels, Index Kernel, Index Stride = 1, Index Padding = 0,
