@@ -288,6 +288,44 @@ TEST_CASE("Conv2d picks the direct products for small filters and GEMMs for larg
   static_assert(Cnn<float>::layer_type<1>::block_images == 1);  // direct: image by image
 }
 
+// Blocks change how the work is split, not what is computed: outputs and input gradients are
+// those of each image on its own, bit for bit (each column's sums run in the same order), and the
+// parameter gradients their sums, up to the order of the additions.
+TEST_CASE("Conv2d over several blocks of images matches each image on its own", "[image]") {
+  for_each_conv_algorithm([&](auto algorithm) {
+    using Layer = bound<ConvBy<algorithm(), 4, 3, 1, 1>, Shape{8, 10, 10}>;
+    // Two whole blocks and a partial one.
+    const Index batch = 2 * Layer::block_images + 1;
+    INFO(algorithm_name(algorithm())
+         << ", " << Layer::block_images << " images per block, batch " << batch);
+    if (algorithm() == ConvAlgorithm::im2col) CHECK(Layer::block_images > 1);
+    Layer layer(Rng{3}, 1);
+    layer.bias().value = random_matrix(4, 1, 4);
+    const Matrix<double> x = random_matrix(Layer::in_size, batch, 5);
+    const Matrix<double> dy = random_matrix(Layer::out_size, batch, 6);
+    layer.forward(view(x), Mode::train);
+    const Matrix<double> y = layer.output();
+    const Matrix<double> dx = input_gradient(layer, x, dy);
+    const Matrix<double> weight_gradient = layer.weight().gradient;
+    const Matrix<double> bias_gradient = layer.bias().gradient;
+
+    Matrix<double> weight_sum = Matrix<double>::Zero(4, 9 * 8);
+    Matrix<double> bias_sum = Matrix<double>::Zero(4, 1);
+    for (Index b = 0; b < batch; ++b) {
+      const Matrix<double> image = x.col(b);
+      layer.forward(view(image), Mode::train);
+      CHECK(Matrix<double>(layer.output()) == y.col(b));
+      CHECK(input_gradient(layer, image, Matrix<double>(dy.col(b))) == dx.col(b));
+      weight_sum += layer.weight().gradient;
+      bias_sum += layer.bias().gradient;
+    }
+    CHECK((weight_gradient - weight_sum).cwiseAbs().maxCoeff() <=
+          1e-12 * weight_sum.cwiseAbs().maxCoeff());
+    CHECK((bias_gradient - bias_sum).cwiseAbs().maxCoeff() <=
+          1e-12 * bias_sum.cwiseAbs().maxCoeff());
+  });
+}
+
 TEST_CASE("Conv2d initialises with fans of the kernel's extent", "[image]") {
   // 64 x 288 weights: He's sd is sqrt(2 / (3 * 3 * 32)); Glorot's fan-out is 3 * 3 * 64.
   // n = 18432 draws: the sample sd's relative standard error is 1 / sqrt(2n) = 0.5%.
