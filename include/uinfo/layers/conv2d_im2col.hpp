@@ -33,8 +33,8 @@ class Im2colConvolution {
   // The im2col matrix of a block at most this large. On the 2 MiB L2 of the machine it was tuned
   // on, 128 to 512 KiB ran equally fast and 1 MiB slower (README); 256 KiB also leaves room in
   // the smaller L2 of other CPUs for the GEMM's packed operands and the block's x, y and dy.
-  // A constant, so that how a batch is split, and with it the order of the weight gradient's
-  // sums, is the same on every run, machine and thread count.
+  // A constant, so that how a batch is split, and the order in which the blocks' weight
+  // gradients add up, never depends on the thread count.
   static constexpr std::size_t block_bytes = std::size_t{256} * 1024;
   static constexpr std::size_t image_bytes = sizeof(S) * patch * Geometry::out_pixels;
 
