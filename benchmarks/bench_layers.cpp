@@ -40,13 +40,15 @@ BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 4, 64)->ArgName("batch")->Arg(1)->Ar
 BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 64, 64)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
 BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 784, 256)->ArgName("batch")->Arg(1)->Arg(32)->Arg(256);
 
-// Conv2d<Out, Kernel, 1, Kernel / 2> on In x Size x Size images: forward (im2col, one GEMM), then
-// backward with the input gradient (two GEMMs, col2im); range(0) is the batch size. Items:
-// images. GFLOP/s counts the three products, each 2 * Out * (Kernel^2 * In) * Size^2 * batch.
-template <Index In, Index Size, Index Out, Index Kernel>
+// Conv2d<Out, Kernel, 1, Kernel / 2> on In x Size x Size images, by the algorithm Conv2d picks
+// or the one given: forward, then backward with the input gradient; range(0) is the batch size.
+// Items: images. GFLOP/s counts the three products, each 2 * Out * (Kernel^2 * In) * Size^2 *
+// batch.
+template <Index In, Index Size, Index Out, Index Kernel,
+          ConvAlgorithm Algorithm = fastest_conv_algorithm(In, Out, Kernel)>
 void BM_Conv2dForwardBackward(benchmark::State& state) {
   constexpr Shape shape{In, Size, Size};
-  using Layer = typename Conv2d<Out, Kernel, 1, Kernel / 2>::template shaped_layer<float, shape>;
+  using Layer = Conv2dLayer<float, shape, Out, Kernel, 1, Kernel / 2, he_normal, Algorithm>;
   const Index batch = state.range(0);
   Layer layer(Rng{1}, 1);
   const Matrix<float> x = random_matrix(Layer::in_size, batch, 2);
@@ -79,6 +81,25 @@ BENCHMARK_TEMPLATE(BM_Conv2dForwardBackward, 32, 16, 64, 3)
     ->Arg(1)
     ->Arg(32)
     ->Arg(128);
+
+// Both algorithms at batch 32 on shapes around fastest_conv_algorithm's bound of 16 x 144
+// weights, registered as BM_Conv2dForwardBackward<In, Size, Out, 3, algorithm>/batch:32.
+template <Index In, Index Size, Index Out>
+bool register_conv_algorithms() {
+  const auto add = [](const char* algorithm, auto* run) {
+    const std::string name = "BM_Conv2dForwardBackward<" + std::to_string(In) + ", " +
+                             std::to_string(Size) + ", " + std::to_string(Out) + ", 3, " +
+                             algorithm + ">";
+    benchmark::RegisterBenchmark(name.c_str(), run)->ArgName("batch")->Arg(32);
+  };
+  add("direct", BM_Conv2dForwardBackward<In, Size, Out, 3, ConvAlgorithm::direct>);
+  add("im2col", BM_Conv2dForwardBackward<In, Size, Out, 3, ConvAlgorithm::im2col>);
+  return true;
+}
+// Weights: 16 x 72, 16 x 144 and 32 x 72 (direct), 32 x 144 (im2col).
+const bool conv_algorithms_registered =
+    register_conv_algorithms<8, 14, 16>() && register_conv_algorithms<16, 8, 16>() &&
+    register_conv_algorithms<8, 16, 32>() && register_conv_algorithms<16, 16, 32>();
 
 // How an elementwise op runs: xsimd batches (what the layers use) or one element at a time.
 struct Vectorised {

@@ -193,6 +193,12 @@ using ImageLayers =
     Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 4, 2, 1>, BatchNorm, Relu, AvgPool2d<2>,
                Conv2d<16, 3, 1, 1>, MaxPool2d<3, 2>, GlobalAvgPool, BatchNorm, Dense<10>>;
 
+// The 64 x 72 weights of its second convolution make it GEMMs over im2col blocks of 4 images
+// (the first one is direct): 64 blocks at batch 256, and 22 in each epoch's last batch of 88.
+using WideCnn = Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 3, 1, 1>, MaxPool2d<2>,
+                           Conv2d<64, 3, 1, 1>, Relu, GlobalAvgPool, Dense<10>>;
+static_assert(WideCnn::layer_type<3>::block_images == 4);
+
 Dataset<float> random_data(Index features, Index samples) {
   Engine engine = Rng{17}.engine(Stream::data);
   Dataset<float> data{Matrix<float>(features, samples),
@@ -360,8 +366,9 @@ TEST_CASE("784-256-128-10 MLP: after the first step, a training step allocates n
   }
 }
 
-// The im2col and gradient matrices are Buffers, and each convolution keeps its GEMM workspaces
-// in Products, as Dense does; BatchNorm's per-channel vectors are sized at construction.
+// A direct convolution's padded images are sized at construction; an im2col convolution's block
+// matrix is a Buffer and its GEMM workspaces are Products, as Dense's; BatchNorm's per-channel
+// vectors are sized at construction.
 TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allocation][image]") {
   SECTION("SGD with momentum, batch 32") {
     check_no_allocations(allocations_per_step<Cnn>(momentum_sgd(), 32));
@@ -377,5 +384,11 @@ TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allo
   }
   SECTION("every image layer, Adam, batch 256") {
     check_no_allocations(allocations_per_step<ImageLayers>(adam(), 256));
+  }
+  SECTION("a convolution by im2col blocks, SGD with momentum, batch 256") {
+    check_no_allocations(allocations_per_step<WideCnn>(momentum_sgd(), 256));
+  }
+  SECTION("a convolution by im2col blocks, Adam, batch 32") {
+    check_no_allocations(allocations_per_step<WideCnn>(adam(), 32));
   }
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "uinfo/uinfo.hpp"
@@ -72,6 +73,14 @@ template <class Spec, Shape In>
 using bound = typename Sequential<double, ImageInput<In.channels, In.height, In.width>,
                                   Spec>::template layer_type<1>;
 
+// Conv2d<Out, Kernel, Stride, Padding> computed by the given algorithm rather than the one
+// fastest_conv_algorithm picks, so that both run on the small shapes of these tests.
+template <ConvAlgorithm Algorithm, Index Out, Index Kernel, Index Stride = 1, Index Padding = 0>
+struct ConvBy {
+  template <class S, Shape In>
+  using shaped_layer = Conv2dLayer<S, In, Out, Kernel, Stride, Padding, he_normal, Algorithm>;
+};
+
 // Gradient-checks one spec on images of shape In and verifies that every trained parameter
 // and every input entry was compared.
 template <class Spec, Shape In>
@@ -84,6 +93,25 @@ void check_image_gradients(GradientCheckOptions options = {}) {
   INFO("worst: " << report.worst << " (error " << report.max_error << ")");
   CHECK(report.checked == Net{Rng{options.seed}}.parameter_count() + In.size() * options.batch);
   REQUIRE(report.passed);
+}
+
+// Calls f(std::integral_constant<ConvAlgorithm, algorithm>{}) for each algorithm.
+template <class F>
+void for_each_conv_algorithm(F&& f) {
+  f(std::integral_constant<ConvAlgorithm, ConvAlgorithm::direct>{});
+  f(std::integral_constant<ConvAlgorithm, ConvAlgorithm::im2col>{});
+}
+
+std::string algorithm_name(ConvAlgorithm algorithm) {
+  return algorithm == ConvAlgorithm::direct ? "direct" : "im2col";
+}
+
+// Gradient-checks Conv2d<Out, Kernel, Stride, Padding> on images of shape In by both algorithms.
+template <Index Out, Index Kernel, Index Stride, Index Padding, Shape In>
+void check_conv_gradients(GradientCheckOptions options = {}) {
+  for_each_conv_algorithm([&](auto algorithm) {
+    check_image_gradients<ConvBy<algorithm(), Out, Kernel, Stride, Padding>, In>(options);
+  });
 }
 
 // The convolution from its definition, indexing HWC images by (h * W + w) * C + c and the weight
@@ -118,17 +146,20 @@ Matrix<double> direct_convolution(const Matrix<double>& x, Shape in, const Matri
   return y;
 }
 
-template <class Spec, Shape In>
-void check_against_direct_convolution(Index kernel, Index stride, Index padding) {
-  bound<Spec, In> layer(Rng{5}, 1);
-  layer.bias().value = random_matrix(layer.bias().value.rows(), 1, 6);
-  const Matrix<double> x = random_matrix(In.size(), 3, 7);
-  layer.forward(view(x), Mode::eval);
-  const Matrix<double> expected =
-      direct_convolution(x, In, layer.weight().value, layer.bias().value, kernel, stride, padding);
-  INFO(layer.name());
-  REQUIRE(layer.output().rows() == expected.rows());
-  CHECK((Matrix<double>(layer.output()) - expected).cwiseAbs().maxCoeff() <= 1e-12);
+// Conv2d<Out, Kernel, Stride, Padding> by both algorithms against direct_convolution.
+template <Index Out, Index Kernel, Index Stride, Index Padding, Shape In>
+void check_against_direct_convolution() {
+  for_each_conv_algorithm([&](auto algorithm) {
+    bound<ConvBy<algorithm(), Out, Kernel, Stride, Padding>, In> layer(Rng{5}, 1);
+    layer.bias().value = random_matrix(layer.bias().value.rows(), 1, 6);
+    const Matrix<double> x = random_matrix(In.size(), 3, 7);
+    layer.forward(view(x), Mode::eval);
+    const Matrix<double> expected = direct_convolution(x, In, layer.weight().value,
+                                                       layer.bias().value, Kernel, Stride, Padding);
+    INFO(layer.name() << " " << algorithm_name(algorithm()));
+    REQUIRE(layer.output().rows() == expected.rows());
+    CHECK((Matrix<double>(layer.output()) - expected).cwiseAbs().maxCoeff() <= 1e-12);
+  });
 }
 
 // Two channels of a 4x4 image in HWC order: channel 0 holds h * 4 + w, channel 1 its negation.
@@ -224,24 +255,75 @@ TEST_CASE("Conv2d computes a hand-worked example", "[image]") {
 }
 
 TEST_CASE("Conv2d matches a direct convolution", "[image]") {
-  check_against_direct_convolution<Conv2d<3, 3>, Shape{2, 5, 6}>(3, 1, 0);
-  check_against_direct_convolution<Conv2d<3, 3, 1, 1>, Shape{2, 5, 6}>(3, 1, 1);
-  check_against_direct_convolution<Conv2d<4, 3, 2, 1>, Shape{3, 9, 7}>(3, 2, 1);
-  check_against_direct_convolution<Conv2d<2, 2, 2>, Shape{3, 4, 6}>(2, 2, 0);
-  check_against_direct_convolution<Conv2d<2, 1, 1, 1>, Shape{3, 2, 3}>(1, 1, 1);  // zero border
-  check_against_direct_convolution<Conv2d<2, 3, 1, 2>, Shape{1, 3, 4}>(3, 1, 2);
+  check_against_direct_convolution<3, 3, 1, 0, Shape{2, 5, 6}>();
+  check_against_direct_convolution<3, 3, 1, 1, Shape{2, 5, 6}>();
+  check_against_direct_convolution<4, 3, 2, 1, Shape{3, 9, 7}>();
+  check_against_direct_convolution<2, 2, 2, 0, Shape{3, 4, 6}>();
+  check_against_direct_convolution<2, 1, 1, 1, Shape{3, 2, 3}>();  // zero border
+  check_against_direct_convolution<2, 3, 1, 2, Shape{1, 3, 4}>();
+  check_against_direct_convolution<2, 2, 3, 3, Shape{2, 5, 8}>();  // windows wholly in padding
 }
 
 TEST_CASE("Conv2d gradients match finite differences", "[image]") {
-  check_image_gradients<Conv2d<2, 2>, Shape{1, 3, 3}>();
-  check_image_gradients<Conv2d<3, 3, 1, 1>, Shape{2, 5, 4}>();
-  check_image_gradients<Conv2d<2, 3, 2, 1>, Shape{2, 5, 7}>();  // stride 2 and padding 1
-  check_image_gradients<Conv2d<2, 2, 2>, Shape{3, 4, 4}>();
-  check_image_gradients<Conv2d<3, 1>, Shape{4, 3, 2}>();
-  check_image_gradients<Conv2d<2, 1, 1, 1>, Shape{2, 2, 3}>();  // border windows only in padding
+  check_conv_gradients<2, 2, 1, 0, Shape{1, 3, 3}>();
+  check_conv_gradients<3, 3, 1, 1, Shape{2, 5, 4}>();
+  check_conv_gradients<2, 3, 2, 1, Shape{2, 5, 7}>();  // stride 2 and padding 1
+  check_conv_gradients<2, 2, 2, 0, Shape{3, 4, 4}>();
+  check_conv_gradients<3, 1, 1, 0, Shape{4, 3, 2}>();
+  check_conv_gradients<2, 1, 1, 1, Shape{2, 2, 3}>();  // border windows only in padding
+  check_conv_gradients<2, 2, 3, 3, Shape{2, 5, 8}>();  // stride above the kernel, wide padding
   GradientCheckOptions one;
   one.batch = 1;
-  check_image_gradients<Conv2d<2, 3, 2, 1>, Shape{2, 5, 5}>(one);
+  check_conv_gradients<2, 3, 2, 1, Shape{2, 5, 5}>(one);
+}
+
+TEST_CASE("Conv2d picks the direct products for small filters and GEMMs for large ones",
+          "[image]") {
+  // Weights out x (kernel^2 x in): the CNN's 8 x 9 and 16 x 72, up to 16 x 144; then 32 x 144.
+  static_assert(fastest_conv_algorithm(1, 8, 3) == ConvAlgorithm::direct);
+  static_assert(fastest_conv_algorithm(8, 16, 3) == ConvAlgorithm::direct);
+  static_assert(fastest_conv_algorithm(16, 16, 3) == ConvAlgorithm::direct);
+  static_assert(fastest_conv_algorithm(16, 32, 3) == ConvAlgorithm::im2col);
+  static_assert(fastest_conv_algorithm(32, 64, 3) == ConvAlgorithm::im2col);
+  static_assert(Cnn<float>::layer_type<1>::block_images == 1);  // direct: image by image
+}
+
+// Blocks change how the work is split, not what is computed: outputs and input gradients are
+// those of each image on its own, bit for bit (each column's sums run in the same order), and the
+// parameter gradients their sums, up to the order of the additions.
+TEST_CASE("Conv2d over several blocks of images matches each image on its own", "[image]") {
+  for_each_conv_algorithm([&](auto algorithm) {
+    using Layer = bound<ConvBy<algorithm(), 4, 3, 1, 1>, Shape{8, 10, 10}>;
+    // Two whole blocks and a partial one.
+    const Index batch = 2 * Layer::block_images + 1;
+    INFO(algorithm_name(algorithm())
+         << ", " << Layer::block_images << " images per block, batch " << batch);
+    if (algorithm() == ConvAlgorithm::im2col) CHECK(Layer::block_images > 1);
+    Layer layer(Rng{3}, 1);
+    layer.bias().value = random_matrix(4, 1, 4);
+    const Matrix<double> x = random_matrix(Layer::in_size, batch, 5);
+    const Matrix<double> dy = random_matrix(Layer::out_size, batch, 6);
+    layer.forward(view(x), Mode::train);
+    const Matrix<double> y = layer.output();
+    const Matrix<double> dx = input_gradient(layer, x, dy);
+    const Matrix<double> weight_gradient = layer.weight().gradient;
+    const Matrix<double> bias_gradient = layer.bias().gradient;
+
+    Matrix<double> weight_sum = Matrix<double>::Zero(4, 9 * 8);
+    Matrix<double> bias_sum = Matrix<double>::Zero(4, 1);
+    for (Index b = 0; b < batch; ++b) {
+      const Matrix<double> image = x.col(b);
+      layer.forward(view(image), Mode::train);
+      CHECK(Matrix<double>(layer.output()) == y.col(b));
+      CHECK(input_gradient(layer, image, Matrix<double>(dy.col(b))) == dx.col(b));
+      weight_sum += layer.weight().gradient;
+      bias_sum += layer.bias().gradient;
+    }
+    CHECK((weight_gradient - weight_sum).cwiseAbs().maxCoeff() <=
+          1e-12 * weight_sum.cwiseAbs().maxCoeff());
+    CHECK((bias_gradient - bias_sum).cwiseAbs().maxCoeff() <=
+          1e-12 * bias_sum.cwiseAbs().maxCoeff());
+  });
 }
 
 TEST_CASE("Conv2d initialises with fans of the kernel's extent", "[image]") {
