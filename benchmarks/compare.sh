@@ -10,7 +10,10 @@
 # plus the CPU's FMA peak (fma_peak.cpp). Every program runs REPS times, interleaved (uinfo,
 # baseline, peers, peak, uinfo, ...), for each thread count; the table shows medians, one line per
 # case:
-#     case batch threads uinfo peer peer_value ratio        (ratio = uinfo / peer)
+#     case batch threads uinfo peer peer_value ratio
+# where ratio is the median over repetitions of uinfo / peer within each repetition: on a shared
+# machine the load changes from one repetition to the next, and a ratio of runs a minute apart
+# sees less of that than a ratio of medians.
 # then the share of the one-thread FMA peak that uinfo's MLP steps reach on the multiply-adds
 # they execute. uinfo runs one network on one thread by design (parallelism goes across
 # networks), so its rows at 2 threads time the same single-thread step against 2-thread peers.
@@ -144,7 +147,7 @@ for rep in $(seq "$REPS"); do
         run_peers_$bench "$threads"
       done
       "$PEERS_WORK/build/fma_peak" "$threads" 2>>"$log" | grep fma_avx512_gflops || true
-    } >>"$raw"
+    } | sed "s/\$/ rep=$rep/" >>"$raw"
   done
 done
 
