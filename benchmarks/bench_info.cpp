@@ -1,7 +1,9 @@
 // Usable-information estimates: the cost of one linear-decoder estimate on the peers' probe data
 // (10,000 x 100 training samples, 2,000 test samples, 10 classes: the workload of
 // /work/shared/peers/probes.py, whose scikit-learn LogisticRegression fits it in about 0.35 s),
-// and what a warm start saves when the same layer is probed again a little later in training.
+// what a warm start saves when the same layer is probed again a little later in training, and one
+// measurement of the checkerboard experiment's probes (every hidden layer, colour and direction,
+// 2,000 + 2,000 samples) between two epochs of training.
 //
 // The peers' files are read from $UINFO_PROBE_DATA (a directory holding probe_train_X.f32 etc.,
 // as written by gen_probe_data.py); without it, a Gaussian mixture of the same shape stands in.
@@ -16,7 +18,12 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "uinfo/data/checkerboard.hpp"
+#include "uinfo/info/layer_probe.hpp"
 #include "uinfo/info/usable_information.hpp"
+#include "uinfo/layers/relu.hpp"
+#include "uinfo/layers/tanh.hpp"
+#include "uinfo/optim/sgd.hpp"
 
 namespace uinfo::bench {
 namespace {
@@ -119,6 +126,35 @@ BENCHMARK(BM_LinearDecoderReprobe)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// Experiment 1's network and probes (uinfo-checkerboard's defaults): the net trains one epoch
+// between two measurements (not timed), so each warm start starts from a representation that
+// moved as much as it does in the experiment. Items: probe fits per second.
+void BM_CheckerboardLayerProbe(benchmark::State& state) {
+  using Net =
+      Sequential<float, Input<4>, Dense<64>, Relu, Dense<64>, Relu, Dense<4>, Tanh, Dense<2>>;
+  Engine engine = Rng{1}.engine(Stream::data);
+  const Checkerboard train = make_checkerboard({.trials = 9000}, engine);
+  const Checkerboard probe_train = make_checkerboard({.trials = 2000}, engine);
+  const Checkerboard probe_test = make_checkerboard({.trials = 2000}, engine);
+  Net net{Rng{1}};
+  LayerProbe<Net, 2, 4, 6> probe(probe_train.x, probe_test.x,
+                                 {{"colour", probe_train.colour, probe_test.colour, 2},
+                                  {"direction", probe_train.direction, probe_test.direction, 2}},
+                                 {.linear = {.l2 = 1e-3}, .seed = 1});
+  Sgd sgd{{.lr = 0.05}};
+  int epoch = 0;
+  std::size_t fits = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    fit(net, sgd, SoftmaxCrossEntropy{}, train.with_labels(train.direction),
+        {.epochs = 1, .batch_size = 32, .rng = Rng{static_cast<std::uint64_t>(++epoch)}});
+    state.ResumeTiming();
+    fits += probe.measure(net).size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(fits));
+}
+BENCHMARK(BM_CheckerboardLayerProbe)->Unit(benchmark::kMillisecond)->Iterations(40);
 
 }  // namespace
 }  // namespace uinfo::bench

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numbers>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "uinfo/data/synthetic.hpp"
@@ -476,6 +477,53 @@ TEST_CASE("LayerProbe measures what each layer keeps, from warm decoders", "[inf
   for (std::size_t i = 0; i < 4; ++i) {
     CHECK(again[i].info.iterations <= 1);
     CHECK(again[i].info.bits == Approx(first[i].info.bits).margin(1e-4));
+  }
+}
+
+TEST_CASE("LayerProbe's shared feature layout gives what one decoder per label gives",
+          "[info][probe]") {
+  using Net = Sequential<float, Input<3>, Dense<8>, Tanh>;
+  Net net{Rng{4}};
+  Engine engine = Rng{17}.engine(Stream::data);
+  auto draw = [&](Index n) {
+    Matrix<float> x(3, n);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(engine.normal());
+    std::vector<Label> a(static_cast<std::size_t>(n)), b(a.size()), c(a.size());
+    for (Index j = 0; j < n; ++j) {
+      const auto k = static_cast<std::size_t>(j);
+      a[k] = x(0, j) > 0;
+      b[k] = x(1, j) + x(2, j) > 0.5f;
+      c[k] = static_cast<Label>((x(2, j) > 0) + (x(0, j) > 1));
+    }
+    return std::tuple{x, a, b, c};
+  };
+  const auto [x_train, a_train, b_train, c_train] = draw(500);
+  const auto [x_test, a_test, b_test, c_test] = draw(400);
+  LayerProbe<Net, 0, 2> probe(
+      x_train, x_test,
+      {{"a", a_train, a_test, 2}, {"b", b_train, b_test, 2}, {"c", c_train, c_test, 3}},
+      {.linear = {.l2 = 1e-3}, .seed = 5});
+  // One decoder per (layer, label), each fitted alone, kept warm across measurements like the
+  // probe's.
+  std::vector<LinearDecoder<float>> alone(6, LinearDecoder<float>({.l2 = 1e-3}));
+  const std::vector<Label>* train_labels[] = {&a_train, &b_train, &c_train};
+  const std::vector<Label>* test_labels[] = {&a_test, &b_test, &c_test};
+  for (int round = 0; round < 2; ++round) {
+    const auto measured = probe.measure(net);
+    REQUIRE(measured.size() == 6);
+    for (std::size_t i = 0; i < 6; ++i) {
+      const bool input_layer = i < 3;
+      net.forward(x_train);
+      const Matrix<float> z_train = input_layer ? x_train : Matrix<float>(net.output<2>());
+      net.forward(x_test);
+      const Matrix<float> z_test = input_layer ? x_test : Matrix<float>(net.output<2>());
+      const UsableInformation expected = usable_information(
+          z_train, *train_labels[i % 3], z_test, *test_labels[i % 3], alone[i], {.seed = 5});
+      INFO("round " << round << ", measurement " << i);
+      CHECK(measured[i].info.bits == expected.bits);
+      CHECK(measured[i].info.iterations == expected.iterations);
+    }
+    net.layer<1>().weight().value *= 1.5f;  // the representation moves: warm starts next round
   }
 }
 

@@ -210,8 +210,9 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences", "[loss]")
 namespace {
 
 // simd::SoftmaxRegression against the layer-by-layer path: logits W x + b, value_and_gradient,
-// then the gradient products. Sample counts that do and do not fill the last panel; more classes
-// than one group of logits or one vector of the gradient; large weights (logits of +-50).
+// then the gradient products. Sample counts that do and do not fill the last panel; few classes
+// (gradient summed with the samples in the lanes) and more classes than one group of logits or one
+// vector of the gradient; large weights (logits of +-50).
 template <class S>
 void check_softmax_regression(Index samples, Index features, Index classes, double scale,
                               double tolerance) {
@@ -224,7 +225,8 @@ void check_softmax_regression(Index samples, Index features, Index classes, doub
   Matrix<S> logit_gradient(classes, samples);
   const double expected =
       SoftmaxCrossEntropy::value_and_gradient<S>(logits, labels, view_of(logit_gradient));
-  simd::SoftmaxRegression<S> regression(x, labels, classes);
+  const simd::SamplePanels<S> panels(x);
+  simd::SoftmaxRegression<S> regression(panels, labels, classes);
   Matrix<S> dw, db;
   const double loss = regression.loss_and_gradient(w, b, dw, db);
   CHECK(loss == Approx(expected).epsilon(tolerance));
@@ -243,6 +245,7 @@ TEST_CASE("the fused softmax regression gives the loss and gradients of the laye
   check_softmax_regression<float>(50, 7, 1, 1.0, 1e-5);  // one class: loss and gradients 0
   check_softmax_regression<float>(40, 6, 4, 20.0, 1e-5);
   check_softmax_regression<double>(1001, 30, 10, 1.0, 1e-12);
+  check_softmax_regression<double>(203, 12, 2, 1.0, 1e-12);
 }
 
 TEST_CASE("bad labels are rejected with the label, the sample and the class count", "[loss]") {

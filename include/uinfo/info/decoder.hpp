@@ -94,9 +94,21 @@ inline void require_fitted(bool fitted, const char* decoder) {
 }
 }  // namespace detail
 
+// What a linear decoder trains on, prepared once per representation: the feature map fitted to
+// the training features, and the mapped features laid out for the fused objective. Decoders of the
+// same representation for different labels can share it.
+template <Scalar S>
+struct LinearFeatures {
+  FeatureMap<S> map;
+  simd::SamplePanels<S> mapped;
+};
+
 // Multinomial logistic regression, softmax(W z + b), fitted to convergence by full-batch L-BFGS
 // on the mean cross-entropy plus (l2 / 2) ||W||^2: the convex problem scikit-learn's
 // LogisticRegression(C) solves, with l2 = 1 / (C n).
+// The network's weights act on the mapped features A (z - mean); to score other samples, the map
+// is folded into them (W A), which costs classes x outputs x inputs instead of outputs x inputs x
+// samples.
 template <Scalar S = float>
 class LinearDecoder {
  public:
@@ -115,21 +127,30 @@ class LinearDecoder {
   std::string name() const { return "linear"; }
   const std::optional<Network>& network() const { return net_; }
 
+  LinearFeatures<S> prepare(const Matrix<S>& z) const {
+    FeatureMap<S> map(z, options_.preprocess);
+    simd::SamplePanels<S> mapped(map(z));
+    return {std::move(map), std::move(mapped)};
+  }
+
   DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
-    FeatureMap<S> map(z, options_.preprocess);
-    // The objective is evaluated by a fused kernel, over the mapped features laid out once for
-    // it; the network holds the weights.
-    simd::SoftmaxRegression<S> problem(map(z), labels, classes);
+    return fit(prepare(z), labels, classes, seed);
+  }
+
+  DecoderFit fit(const LinearFeatures<S>& features, std::span<const Label> labels, Index classes,
+                 std::uint64_t seed) {
+    const FeatureMap<S>& map = features.map;
+    simd::SoftmaxRegression<S> problem(features.mapped, labels, classes);
     Network next(Rng{seed}, typename Network::RuntimeSizes{map.outputs(), classes});
-    if (options_.warm_start && net_ && map_.inputs() == z.rows() &&
+    if (options_.warm_start && net_ && map_.inputs() == map.inputs() &&
         net_->layer_size(1) == classes) {
       detail::carry_over(*net_, map_, next, map);
     } else {
       next.for_each_parameter([](auto& p) { p.value.setZero(); });  // the uniform prediction
     }
     net_ = std::move(next);
-    map_ = std::move(map);
+    map_ = map;
     auto& dense = net_->template layer<1>();
     const auto loss_and_gradient = [&] {
       return problem.loss_and_gradient(dense.weight().value, dense.bias().value,
@@ -151,7 +172,11 @@ class LinearDecoder {
 
   void log_probabilities(const Matrix<S>& z, MatrixView<S> out) {
     detail::require_fitted(net_.has_value(), "LinearDecoder");
-    detail::log_softmax_of(*net_, map_(z), out);
+    const auto& dense = net_->template layer<1>();
+    const Matrix<S> w = dense.weight().value * map_.matrix().template cast<S>();
+    Matrix<S> logits = w * (z.colwise() - map_.mean().template cast<S>());
+    logits.colwise() += dense.bias().value.col(0);
+    SoftmaxCrossEntropy::log_probabilities<S>(logits, out);
   }
 
  private:

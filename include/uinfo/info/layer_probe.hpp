@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -104,7 +106,8 @@ class LayerProbe {
   }
 
   // Runs the network on both probe splits and measures every (layer, label, decoder family),
-  // in that order.
+  // in that order. The linear decoders of a layer share one feature map and one layout of the
+  // mapped features: the labels differ, the representation does not.
   std::vector<ProbeMeasurement> measure(Net& net) {
     std::vector<Matrix<S>> train_z, test_z;
     net.forward(x_train_);
@@ -115,14 +118,24 @@ class LayerProbe {
     std::vector<ProbeMeasurement> measurements;
     auto decoder = decoders_.begin();
     for (std::size_t l = 0; l < layer_count; ++l) {
+      std::optional<LinearFeatures<S>> linear_features;
       for (const ProbeLabel& label : labels_) {
+        const UsableInformationOptions info_options{
+            .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
+        const Index classes =
+            detail::checked_classes(train_z[l], label.train, test_z[l], label.test, label.classes);
         for (const DecoderFamily family : options_.decoders) {
-          const UsableInformationOptions info_options{
-              .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
           UsableInformation info = std::visit(
               [&](auto& d) {
-                return usable_information(train_z[l], label.train, test_z[l], label.test, d,
-                                          info_options);
+                DecoderFit fitted;
+                if constexpr (std::is_same_v<std::decay_t<decltype(d)>, LinearDecoder<S>>) {
+                  if (!linear_features) linear_features = d.prepare(train_z[l]);
+                  fitted = d.fit(*linear_features, label.train, classes, options_.seed);
+                } else {
+                  fitted = d.fit(train_z[l], label.train, classes, options_.seed);
+                }
+                return detail::held_out_information(d, fitted, train_z[l].cols(), label.train,
+                                                    test_z[l], label.test, classes, info_options);
               },
               *decoder++);
           measurements.push_back(

@@ -81,6 +81,8 @@ class FeatureMap {
 
   Index inputs() const { return map_.cols(); }
   Index outputs() const { return map_.rows(); }  // whitening drops directions without variance
+  const Vector<double>& mean() const { return mean_; }
+  const Matrix<double>& matrix() const { return map_; }  // A, outputs x inputs
 
   // A (z - mean), in S: the map is computed in double, but applied as one product in the
   // precision of the features themselves.

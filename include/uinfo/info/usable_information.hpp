@@ -51,25 +51,31 @@ struct UsableInformation {
   std::vector<double> pointwise_bits;
 };
 
-template <Decoder D>
-UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_train,
-                                     std::span<const Label> y_train,
-                                     const Matrix<typename D::scalar_type>& z_test,
-                                     std::span<const Label> y_test, D& decoder,
-                                     const UsableInformationOptions& options = {}) {
-  using S = typename D::scalar_type;
-  const Index classes =
-      options.classes > 0 ? options.classes : std::max(class_count(y_train), class_count(y_test));
-  detail::require_labelled_samples(z_train, y_train, classes,
-                                   "usable_information: the training split");
-  detail::require_labelled_samples(z_test, y_test, classes, "usable_information: the test split");
+namespace detail {
+// The class count and the checks every estimate starts with: labelled, finite samples of the same
+// representation in both splits.
+template <Scalar S>
+Index checked_classes(const Matrix<S>& z_train, std::span<const Label> y_train,
+                      const Matrix<S>& z_test, std::span<const Label> y_test, Index classes) {
+  if (classes <= 0) classes = std::max(class_count(y_train), class_count(y_test));
+  require_labelled_samples(z_train, y_train, classes, "usable_information: the training split");
+  require_labelled_samples(z_test, y_test, classes, "usable_information: the test split");
   if (z_train.rows() != z_test.rows()) {
     throw InvalidArgument("uinfo::usable_information: the training split has " +
                           std::to_string(z_train.rows()) + " features and the test split " +
                           std::to_string(z_test.rows()) + "; expected the same representation");
   }
+  return classes;
+}
 
-  const DecoderFit fitted = decoder.fit(z_train, y_train, classes, options.seed);
+// H(Y) - L_CE on the test split, for a decoder already fitted to n_train training samples.
+template <Decoder D>
+UsableInformation held_out_information(D& decoder, const DecoderFit& fitted, Index n_train,
+                                       std::span<const Label> y_train,
+                                       const Matrix<typename D::scalar_type>& z_test,
+                                       std::span<const Label> y_test, Index classes,
+                                       const UsableInformationOptions& options) {
+  using S = typename D::scalar_type;
   Matrix<S> log_p(classes, z_test.cols());
   decoder.log_probabilities(z_test, MatrixView<S>(log_p.data(), classes, z_test.cols()));
 
@@ -101,12 +107,25 @@ UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_tr
   for (const double v : result.pointwise_bits) squares += (v - result.bits) * (v - result.bits);
   result.standard_error_bits = std::sqrt(squares / std::max(1.0, n - 1) / n);
   result.train_ce_bits = fitted.train_loss_nats * bits_per_nat;
-  result.n_train = z_train.cols();
+  result.n_train = n_train;
   result.n_test = z_test.cols();
   result.classes = classes;
   result.decoder = decoder.name();
   result.iterations = fitted.iterations;
   return result;
+}
+}  // namespace detail
+
+template <Decoder D>
+UsableInformation usable_information(const Matrix<typename D::scalar_type>& z_train,
+                                     std::span<const Label> y_train,
+                                     const Matrix<typename D::scalar_type>& z_test,
+                                     std::span<const Label> y_test, D& decoder,
+                                     const UsableInformationOptions& options = {}) {
+  const Index classes = detail::checked_classes(z_train, y_train, z_test, y_test, options.classes);
+  const DecoderFit fitted = decoder.fit(z_train, y_train, classes, options.seed);
+  return detail::held_out_information(decoder, fitted, z_train.cols(), y_train, z_test, y_test,
+                                      classes, options);
 }
 
 }  // namespace uinfo

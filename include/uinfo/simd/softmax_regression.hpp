@@ -2,16 +2,20 @@
 // samples and the gradient, in one pass over the samples. This is what the linear decoder's
 // L-BFGS evaluates a few dozen times per fit.
 //
-// The samples are laid out once in panels of one vector's width (16 floats): a panel holds, for
-// each feature, its samples' values in one vector. A panel's logits then come out with the samples
-// in the lanes, one vector per class, so the softmax needs no horizontal reductions, and the
-// panel's share of the weight gradient is added while the panel is still in L1. A general matrix
-// product would repack the whole samples x features matrix twice per evaluation (for the logits
-// and for the gradient) to produce only `classes` rows each time: with 10 classes, packing cost
-// as much as multiplying.
+// The samples are laid out once in panels of one vector's width (16 floats, SamplePanels): a
+// panel holds, for each feature, its samples' values in one vector. A panel's logits then come
+// out with the samples in the lanes, one vector per class, so the softmax needs no horizontal
+// reductions, and the panel's share of the weight gradient is added while the panel is in L1. A
+// general matrix product would repack the whole samples x features matrix twice per evaluation (for
+// the logits and for the gradient) to produce only `classes` rows each time: with 10 classes,
+// packing cost as much as multiplying.
+//
+// The weight gradient is summed in one of two ways. With many classes, a panel's logit gradients
+// are transposed so that classes fill the lanes. With a few (a binary label: 2 of 16 lanes), that
+// would waste most of each multiply-add, so the samples stay in the lanes and each (class, feature)
+// keeps a vector of partial sums, added up across lanes once per evaluation.
 #pragma once
 
-#include <array>
 #include <span>
 #include <utility>
 
@@ -22,51 +26,91 @@
 
 namespace uinfo::simd {
 
+// Samples (features x samples) laid out in panels of one vector's width: a panel holds, for each
+// feature, its samples' values in one vector; the last panel is padded with zeros. Built once per
+// representation, read by every label's objective.
+template <Scalar S>
+class SamplePanels {
+ public:
+  static constexpr Index width = xsimd::batch<S>::size;  // samples per panel
+
+  explicit SamplePanels(ConstMatrixRef<S> x)
+      : features_(x.rows()),
+        samples_(x.cols()),
+        count_((samples_ + width - 1) / width),
+        values_(count_ * features_ * width) {
+    values_.setZero();  // the padding of the last panel
+    for (Index j = 0; j < samples_; ++j) {
+      const Index panel = j / width, lane = j % width;
+      for (Index f = 0; f < features_; ++f) {
+        values_[(panel * features_ + f) * width + lane] = x(f, j);
+      }
+    }
+  }
+
+  Index features() const { return features_; }
+  Index samples() const { return samples_; }
+  Index count() const { return count_; }
+  const S* panel(Index p) const { return values_.data() + p * features_ * width; }
+
+ private:
+  Index features_, samples_, count_;
+  Vector<S> values_;  // panels x features x width
+};
+
 template <Scalar S>
 class SoftmaxRegression {
  public:
   using Batch = xsimd::batch<S>;
   static constexpr Index width = Batch::size;  // samples per panel
 
-  // x: features x samples; labels in [0, classes), one per sample.
-  SoftmaxRegression(ConstMatrixRef<S> x, std::span<const Label> labels, Index classes)
-      : features_(x.rows()),
-        samples_(x.cols()),
+  // labels in [0, classes), one per sample of x, which must outlive the objective.
+  SoftmaxRegression(const SamplePanels<S>& x, std::span<const Label> labels, Index classes)
+      : x_(x),
+        features_(x.features()),
+        samples_(x.samples()),
         classes_(classes),
         padded_classes_((classes + width - 1) / width * width),
-        panels_((samples_ + width - 1) / width),
-        x_(panels_ * features_ * width),
+        panels_(x.count()),
         labels_(panels_ * width),
         logits_(classes_ * width),
         transposed_(width * padded_classes_),
         weight_gradient_(padded_classes_, features_),
-        bias_gradient_(padded_classes_) {
+        bias_gradient_(padded_classes_),
+        lane_sums_(classes_ <= max_lane_classes ? classes_ * (features_ + 1) * width : 0) {
     for (Index j = 0; j < panels_ * width; ++j) {
-      const Index panel = j / width, lane = j % width;
-      for (Index f = 0; f < features_; ++f) {
-        x_[(panel * features_ + f) * width + lane] = j < samples_ ? x(f, j) : S(0);
-      }
       labels_[j] = j < samples_ ? static_cast<S>(labels[static_cast<std::size_t>(j)]) : S(-1);
     }
     transposed_.setZero();  // the padding classes stay zero
   }
+  SoftmaxRegression(const SamplePanels<S>&&, std::span<const Label>, Index) = delete;
 
   // The mean cross-entropy (nats) of softmax(w x + b) (w: classes x features, b: classes x 1)
   // over the samples; writes its gradient with respect to w and b into dw and db.
   double loss_and_gradient(const Matrix<S>& w, const Matrix<S>& b, Matrix<S>& dw, Matrix<S>& db) {
-    weight_gradient_.setZero();
-    bias_gradient_.setZero();
+    const bool in_lanes = lane_sums_.size() > 0;
+    if (in_lanes) {
+      lane_sums_.setZero();
+    } else {
+      weight_gradient_.setZero();
+      bias_gradient_.setZero();
+    }
     const S inverse_n = S(1) / static_cast<S>(samples_);
     double total = 0;
     for (Index panel = 0; panel < panels_; ++panel) {
-      const S* x = x_.data() + panel * features_ * width;
+      const S* x = x_.panel(panel);
       for (Index first = 0; first < classes_; first += max_group) {
         logits_of_group(std::min(max_group, classes_ - first), x, w, b, first);
       }
       total += softmax_and_logit_gradient(Batch::load_unaligned(labels_.data() + panel * width),
                                           inverse_n);
-      add_weight_gradient(x);
+      if (in_lanes) {
+        add_lane_sums(x);
+      } else {
+        add_weight_gradient(x);
+      }
     }
+    if (in_lanes) reduce_lane_sums();
     dw = weight_gradient_.topRows(classes_);
     db = bias_gradient_.head(classes_);
     return total / static_cast<double>(samples_);
@@ -75,6 +119,9 @@ class SoftmaxRegression {
  private:
   static constexpr Index max_group = 16;  // classes whose logits are summed in registers at once
   static constexpr int features_at_once = 4;  // columns of dW summed in registers at once
+  // Up to this many classes the weight gradient is summed with the samples in the lanes: at a
+  // quarter of a vector, the transposed sums would waste 3/4 of their multiply-adds.
+  static constexpr Index max_lane_classes = width / 4;
 
   // logits_[c] = b_c + sum_f w(c, f) x[f], for the `Group` classes from `first`. A small group
   // sums alternate features in separate chains, so that enough multiply-adds are independent to
@@ -116,8 +163,8 @@ class SoftmaxRegression {
   }
 
   // Turns the panel's logits into the gradient of the mean loss with respect to them,
-  // (softmax - onehot) / n, zero for padding samples, stored with the classes in the lanes
-  // (transposed_); returns the panel's summed loss.
+  // (softmax - onehot) / n, zero for padding samples, stored in place of the logits; returns the
+  // panel's summed loss.
   double softmax_and_logit_gradient(Batch label, S inverse_n) {
     const auto valid = label >= Batch(S(0));
     const auto row = [&](Index c) { return Batch::load_unaligned(logits_.data() + c * width); };
@@ -133,21 +180,64 @@ class SoftmaxRegression {
     }
     const Batch loss = max + xsimd::log(sum) - picked;
     const Batch scale = inverse_n / sum;
-    std::array<S, width> gradient;
     for (Index c = 0; c < classes_; ++c) {
       const Batch onehot =
           xsimd::select(label == Batch(static_cast<S>(c)), Batch(inverse_n), Batch(S(0)));
-      xsimd::select(valid, row(c) * scale - onehot, Batch(S(0))).store_unaligned(gradient.data());
-      for (Index lane = 0; lane < width; ++lane) {
-        transposed_[lane * padded_classes_ + c] = gradient[static_cast<std::size_t>(lane)];
-      }
+      xsimd::select(valid, row(c) * scale - onehot, Batch(S(0)))
+          .store_unaligned(logits_.data() + c * width);
     }
     return static_cast<double>(xsimd::hadd(xsimd::select(valid, loss, Batch(S(0)))));
+  }
+
+  // lane_sums_ += the panel's dZ xᵀ and dZ 1, lane by lane: vector (c, f) gains class c's logit
+  // gradients times feature f's values, (c, features) the gradients alone (the bias).
+  void add_lane_sums(const S* x) {
+    [&]<int... C>(std::integer_sequence<int, C...>) {
+      ((classes_ == C + 1 ? add_lane_sums<C + 1>(x) : void()), ...);
+    }
+    (std::make_integer_sequence<int, max_lane_classes>{});
+  }
+
+  template <int Classes>
+  void add_lane_sums(const S* x) {
+    Batch gradient[Classes];
+    for (int c = 0; c < Classes; ++c)
+      gradient[c] = Batch::load_unaligned(logits_.data() + c * width);
+    const Index stride = (features_ + 1) * width;  // between two classes' sums
+    for (Index f = 0; f <= features_; ++f) {
+      const Batch value = f < features_ ? Batch::load_unaligned(x + f * width) : Batch(S(1));
+#pragma GCC unroll 4
+      for (int c = 0; c < Classes; ++c) {
+        S* sums = lane_sums_.data() + c * stride + f * width;
+        xsimd::fma(gradient[c], value, Batch::load_unaligned(sums)).store_unaligned(sums);
+      }
+    }
+  }
+
+  // dW and db from lane_sums_: each vector of partial sums added across its lanes.
+  void reduce_lane_sums() {
+    const Index stride = (features_ + 1) * width;
+    for (Index c = 0; c < classes_; ++c) {
+      for (Index f = 0; f <= features_; ++f) {
+        const S sum =
+            xsimd::hadd(Batch::load_unaligned(lane_sums_.data() + c * stride + f * width));
+        if (f < features_) {
+          weight_gradient_(c, f) = sum;
+        } else {
+          bias_gradient_(c) = sum;
+        }
+      }
+    }
   }
 
   // dW += dZ xᵀ and db += dZ 1 for the panel, a vector of classes at a time: each feature's
   // column of dW gains the panel's samples' logit gradients weighted by their feature values.
   void add_weight_gradient(const S* x) {
+    for (Index c = 0; c < classes_; ++c) {  // classes into the lanes
+      for (Index lane = 0; lane < width; ++lane) {
+        transposed_[lane * padded_classes_ + c] = logits_[c * width + lane];
+      }
+    }
     for (Index first = 0; first < padded_classes_; first += width) {
       Batch logit_gradient[width];
       for (Index lane = 0; lane < width; ++lane) {
@@ -185,13 +275,14 @@ class SoftmaxRegression {
     }
   }
 
+  const SamplePanels<S>& x_;
   Index features_, samples_, classes_, padded_classes_, panels_;
-  Vector<S> x_;                // panels x features x width
   Vector<S> labels_;           // per sample, as a number; -1 for the padding of the last panel
   Vector<S> logits_;           // classes x width: one panel's logits, then their exponentials
   Vector<S> transposed_;       // width x padded classes: one panel's logit gradients
   Matrix<S> weight_gradient_;  // padded classes x features
   Vector<S> bias_gradient_;    // padded classes
+  Vector<S> lane_sums_;        // classes x (features + 1) x width; empty with many classes
 };
 
 }  // namespace uinfo::simd
