@@ -127,6 +127,26 @@ BENCHMARK(BM_LinearDecoderReprobe)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// One evaluation of the linear decoder's objective (loss and gradient) on 2,000 samples: a binary
+// label on a 64-unit layer (the checkerboard probes) and 10 classes on 100 features (the peers'
+// probe data). Items: samples per second; GFLOP/s counts the 4 flops per (sample, class, feature)
+// of the logits and the weight gradient.
+void BM_SoftmaxRegression(benchmark::State& state) {
+  const Index features = state.range(0), classes = state.range(1), samples = 2000;
+  const Matrix<float> x = random_matrix(features, samples, 3);
+  const Matrix<float> w = random_matrix(classes, features, 4, 0.1);
+  const Matrix<float> b = random_matrix(classes, 1, 5);
+  std::vector<Label> labels(static_cast<std::size_t>(samples));
+  for (std::size_t j = 0; j < labels.size(); ++j) labels[j] = static_cast<Label>(j % classes);
+  const simd::SamplePanels<float> panels(x);
+  simd::SoftmaxRegression<float> problem(panels, labels, classes);
+  Matrix<float> dw, db;
+  for (auto _ : state) benchmark::DoNotOptimize(problem.loss_and_gradient(w, b, dw, db));
+  set_rates(state, static_cast<double>(samples),
+            4.0 * static_cast<double>(samples * classes * features));
+}
+BENCHMARK(BM_SoftmaxRegression)->ArgNames({"features", "classes"})->Args({64, 2})->Args({100, 10});
+
 // Experiment 1's network and probes (uinfo-checkerboard's defaults): the net trains one epoch
 // between two measurements (not timed), so each warm start starts from a representation that
 // moved as much as it does in the experiment. Items: probe fits per second.

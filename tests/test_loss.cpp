@@ -244,6 +244,7 @@ TEST_CASE("the fused softmax regression gives the loss and gradients of the laye
   check_softmax_regression<float>(100, 20, 17, 1.0, 1e-5);
   check_softmax_regression<float>(50, 7, 1, 1.0, 1e-5);  // one class: loss and gradients 0
   check_softmax_regression<float>(40, 6, 4, 20.0, 1e-5);
+  check_softmax_regression<float>(300, 6, 2, 20.0, 1e-5);
   check_softmax_regression<double>(1001, 30, 10, 1.0, 1e-12);
   check_softmax_regression<double>(203, 12, 2, 1.0, 1e-12);
 }

@@ -183,14 +183,18 @@ Net make_network(const NetworkSettings& s, std::uint64_t seed) {
   return net;
 }
 
-// Probes colour and direction on the seed's probe splits.
+// Probes colour and direction on the seed's probe splits. The linear decoders stop at a gradient
+// of 1e-4 instead of L-BFGS's default 1e-5: over Experiment 1 (2 seeds, 540 probes) that moves no
+// estimate by more than 0.001 bits (mean 4e-5), a tenth of their standard errors, and saves 30%
+// of the iterations.
 template <class Probe>
 Probe make_probe(const NetworkSettings& s, const Data& data, std::uint64_t seed) {
-  return Probe(
-      data.probe_train.x, data.probe_test.x,
-      {{"colour", data.probe_train.colour, data.probe_test.colour, 2},
-       {"direction", data.probe_train.direction, data.probe_test.direction, 2}},
-      {.decoders = decoder_families(s.decoder), .linear = {.l2 = s.decoder_l2}, .seed = seed});
+  return Probe(data.probe_train.x, data.probe_test.x,
+               {{"colour", data.probe_train.colour, data.probe_test.colour, 2},
+                {"direction", data.probe_train.direction, data.probe_test.direction, 2}},
+               {.decoders = decoder_families(s.decoder),
+                .linear = {.l2 = s.decoder_l2, .lbfgs = {.gradient_tolerance = 1e-4}},
+                .seed = seed});
 }
 
 enum class Task { direction, colour };

@@ -174,7 +174,11 @@ class LinearDecoder {
     detail::require_fitted(net_.has_value(), "LinearDecoder");
     const auto& dense = net_->template layer<1>();
     const Matrix<S> w = dense.weight().value * map_.matrix().template cast<S>();
-    Matrix<S> logits = w * (z.colwise() - map_.mean().template cast<S>());
+    const Matrix<S> centred = z.colwise() - map_.mean().template cast<S>();
+    // A row at a time: a product with a few rows runs as dot products over the samples, where a
+    // general product would first pack all of them.
+    Matrix<S> logits(w.rows(), z.cols());
+    for (Index c = 0; c < w.rows(); ++c) logits.row(c).noalias() = w.row(c) * centred;
     logits.colwise() += dense.bias().value.col(0);
     SoftmaxCrossEntropy::log_probabilities<S>(logits, out);
   }

@@ -10,10 +10,11 @@
 // the logits and for the gradient) to produce only `classes` rows each time: with 10 classes,
 // packing cost as much as multiplying.
 //
-// The weight gradient is summed in one of two ways. With many classes, a panel's logit gradients
-// are transposed so that classes fill the lanes. With a few (a binary label: 2 of 16 lanes), that
-// would waste most of each multiply-add, so the samples stay in the lanes and each (class, feature)
-// keeps a vector of partial sums, added up across lanes once per evaluation.
+// The weight gradient is summed with a panel's logit gradients transposed so that classes fill
+// the lanes. A binary label would use 2 of 16 lanes, so two classes take their own path: the
+// softmax of two logits is the logistic function of their difference, one row of logits and of
+// gradient does for both, and the samples stay in the lanes, a few panels at a time, so that each
+// broadcast weight and each stored partial sum serves several panels.
 #pragma once
 
 #include <span>
@@ -77,7 +78,8 @@ class SoftmaxRegression {
         transposed_(width * padded_classes_),
         weight_gradient_(padded_classes_, features_),
         bias_gradient_(padded_classes_),
-        lane_sums_(classes_ <= max_lane_classes ? classes_ * (features_ + 1) * width : 0) {
+        difference_(classes_ == 2 ? features_ : 0),
+        binary_sums_(classes_ == 2 ? (features_ + 1) * width : 0) {
     for (Index j = 0; j < panels_ * width; ++j) {
       labels_[j] = j < samples_ ? static_cast<S>(labels[static_cast<std::size_t>(j)]) : S(-1);
     }
@@ -88,13 +90,9 @@ class SoftmaxRegression {
   // The mean cross-entropy (nats) of softmax(w x + b) (w: classes x features, b: classes x 1)
   // over the samples; writes its gradient with respect to w and b into dw and db.
   double loss_and_gradient(const Matrix<S>& w, const Matrix<S>& b, Matrix<S>& dw, Matrix<S>& db) {
-    const bool in_lanes = lane_sums_.size() > 0;
-    if (in_lanes) {
-      lane_sums_.setZero();
-    } else {
-      weight_gradient_.setZero();
-      bias_gradient_.setZero();
-    }
+    if (classes_ == 2) return binary_loss_and_gradient(w, b, dw, db);
+    weight_gradient_.setZero();
+    bias_gradient_.setZero();
     const S inverse_n = S(1) / static_cast<S>(samples_);
     double total = 0;
     for (Index panel = 0; panel < panels_; ++panel) {
@@ -104,13 +102,8 @@ class SoftmaxRegression {
       }
       total += softmax_and_logit_gradient(Batch::load_unaligned(labels_.data() + panel * width),
                                           inverse_n);
-      if (in_lanes) {
-        add_lane_sums(x);
-      } else {
-        add_weight_gradient(x);
-      }
+      add_weight_gradient(x);
     }
-    if (in_lanes) reduce_lane_sums();
     dw = weight_gradient_.topRows(classes_);
     db = bias_gradient_.head(classes_);
     return total / static_cast<double>(samples_);
@@ -119,9 +112,7 @@ class SoftmaxRegression {
  private:
   static constexpr Index max_group = 16;  // classes whose logits are summed in registers at once
   static constexpr int features_at_once = 4;  // columns of dW summed in registers at once
-  // Up to this many classes the weight gradient is summed with the samples in the lanes: at a
-  // quarter of a vector, the transposed sums would waste 3/4 of their multiply-adds.
-  static constexpr Index max_lane_classes = width / 4;
+  static constexpr int binary_block = 8;      // panels of a binary label handled at once
 
   // logits_[c] = b_c + sum_f w(c, f) x[f], for the `Group` classes from `first`. A small group
   // sums alternate features in separate chains, so that enough multiply-adds are independent to
@@ -189,45 +180,73 @@ class SoftmaxRegression {
     return static_cast<double>(xsimd::hadd(xsimd::select(valid, loss, Batch(S(0)))));
   }
 
-  // lane_sums_ += the panel's dZ xᵀ and dZ 1, lane by lane: vector (c, f) gains class c's logit
-  // gradients times feature f's values, (c, features) the gradients alone (the bias).
-  void add_lane_sums(const S* x) {
-    [&]<int... C>(std::integer_sequence<int, C...>) {
-      ((classes_ == C + 1 ? add_lane_sums<C + 1>(x) : void()), ...);
+  // The two-class objective through the logit difference z = (w1 - w0) x + b1 - b0: the loss
+  // is softplus(z) - y z, the gradient with respect to row 1 is (sigmoid(z) - y) [x 1] / n and
+  // with respect to row 0 its negative.
+  double binary_loss_and_gradient(const Matrix<S>& w, const Matrix<S>& b, Matrix<S>& dw,
+                                  Matrix<S>& db) {
+    difference_ = (w.row(1) - w.row(0)).transpose();
+    binary_sums_.setZero();
+    const S offset = b(1, 0) - b(0, 0), inverse_n = S(1) / static_cast<S>(samples_);
+    double total = 0;
+    Index panel = 0;
+    for (; panel + binary_block <= panels_; panel += binary_block) {
+      total += binary_block_sums<binary_block>(panel, offset, inverse_n);
     }
-    (std::make_integer_sequence<int, max_lane_classes>{});
-  }
-
-  template <int Classes>
-  void add_lane_sums(const S* x) {
-    Batch gradient[Classes];
-    for (int c = 0; c < Classes; ++c)
-      gradient[c] = Batch::load_unaligned(logits_.data() + c * width);
-    const Index stride = (features_ + 1) * width;  // between two classes' sums
+    for (; panel < panels_; ++panel) total += binary_block_sums<1>(panel, offset, inverse_n);
+    dw.resize(2, features_);
+    db.resize(2, 1);
     for (Index f = 0; f <= features_; ++f) {
-      const Batch value = f < features_ ? Batch::load_unaligned(x + f * width) : Batch(S(1));
-#pragma GCC unroll 4
-      for (int c = 0; c < Classes; ++c) {
-        S* sums = lane_sums_.data() + c * stride + f * width;
-        xsimd::fma(gradient[c], value, Batch::load_unaligned(sums)).store_unaligned(sums);
-      }
+      const S sum = xsimd::hadd(Batch::load_unaligned(binary_sums_.data() + f * width));
+      (f < features_ ? dw(1, f) : db(1, 0)) = sum;
     }
+    dw.row(0) = -dw.row(1);
+    db(0, 0) = -db(1, 0);
+    return total / static_cast<double>(samples_);
   }
 
-  // dW and db from lane_sums_: each vector of partial sums added across its lanes.
-  void reduce_lane_sums() {
-    const Index stride = (features_ + 1) * width;
-    for (Index c = 0; c < classes_; ++c) {
-      for (Index f = 0; f <= features_; ++f) {
-        const S sum =
-            xsimd::hadd(Batch::load_unaligned(lane_sums_.data() + c * stride + f * width));
-        if (f < features_) {
-          weight_gradient_(c, f) = sum;
-        } else {
-          bias_gradient_(c) = sum;
-        }
+  // Panels first .. first + Panels: their logit differences, their share of binary_sums_ (one
+  // vector of partial sums per feature, then the bias's) and their summed loss.
+  template <int Panels>
+  double binary_block_sums(Index first, S offset, S inverse_n) {
+    const S* x[Panels];
+    Batch z[Panels];
+    for (int p = 0; p < Panels; ++p) {
+      x[p] = x_.panel(first + p);
+      z[p] = Batch(offset);
+    }
+    for (Index f = 0; f < features_; ++f) {
+      const Batch weight(difference_(f));
+#pragma GCC unroll 8
+      for (int p = 0; p < Panels; ++p) {
+        z[p] = xsimd::fma(Batch::load_unaligned(x[p] + f * width), weight, z[p]);
       }
     }
+    Batch loss(S(0)), bias_sum = Batch::load_unaligned(binary_sums_.data() + features_ * width);
+    Batch gradient[Panels];
+    for (int p = 0; p < Panels; ++p) {
+      const Batch label = Batch::load_unaligned(labels_.data() + (first + p) * width);
+      const auto valid = label >= Batch(S(0));
+      // softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (z >= 0 ? 1 : e) / (1 + e), with
+      // e = exp(-|z|) <= 1: neither overflows.
+      const Batch e = xsimd::exp(-xsimd::abs(z[p]));
+      const Batch softplus = xsimd::max(z[p], Batch(S(0))) + xsimd::log1p(e);
+      const Batch sigmoid = xsimd::select(z[p] >= Batch(S(0)), Batch(S(1)), e) / (Batch(S(1)) + e);
+      loss += xsimd::select(valid, softplus - label * z[p], Batch(S(0)));
+      gradient[p] = xsimd::select(valid, (sigmoid - label) * inverse_n, Batch(S(0)));
+      bias_sum += gradient[p];
+    }
+    bias_sum.store_unaligned(binary_sums_.data() + features_ * width);
+    for (Index f = 0; f < features_; ++f) {
+      S* sums = binary_sums_.data() + f * width;
+      Batch sum = Batch::load_unaligned(sums);
+#pragma GCC unroll 8
+      for (int p = 0; p < Panels; ++p) {
+        sum = xsimd::fma(gradient[p], Batch::load_unaligned(x[p] + f * width), sum);
+      }
+      sum.store_unaligned(sums);
+    }
+    return static_cast<double>(xsimd::hadd(loss));
   }
 
   // dW += dZ xᵀ and db += dZ 1 for the panel, a vector of classes at a time: each feature's
@@ -282,7 +301,8 @@ class SoftmaxRegression {
   Vector<S> transposed_;       // width x padded classes: one panel's logit gradients
   Matrix<S> weight_gradient_;  // padded classes x features
   Vector<S> bias_gradient_;    // padded classes
-  Vector<S> lane_sums_;        // classes x (features + 1) x width; empty with many classes
+  Vector<S> difference_;       // two classes: w1 - w0
+  Vector<S> binary_sums_;      // two classes: (features + 1) x width partial sums of the gradient
 };
 
 }  // namespace uinfo::simd
