@@ -45,7 +45,7 @@ constexpr double early_probes[] = {0.125, 0.25, 0.5, 1.5};
 
 template <class Net>
 std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
-                          const std::function<void()>& epoch_done, checkerboard::Timing& timing) {
+                          const std::function<void()>& epoch_done, uinfo::probing::Timing& timing) {
   const checkerboard::Data data = checkerboard::make_data(s.network, seed);
   Net net = checkerboard::make_network<Net>(s.network, seed);
   auto probe = checkerboard::make_probe<checkerboard::AllHiddenProbe<Net>>(s.network, data, seed);
@@ -66,7 +66,7 @@ std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
 // the seeds it completed.
 template <class Net>
 std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
-                         checkerboard::Timing& timing) {
+                         uinfo::probing::Timing& timing) {
   uinfo::CsvWriter csv(dir / "info.csv", uinfo::probing::measurement_columns({}));
   uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
   std::mutex mutex;
@@ -76,11 +76,10 @@ std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
   };
   std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(s.seeds));
   uinfo::parallel::for_each_job(by_seed.size(), s.network.threads, [&](std::size_t i) {
-    checkerboard::Timing seed_timing;
+    uinfo::probing::Timing seed_timing;
     auto rows = run_seed<Net>(s, s.first_seed + i, epoch_done, seed_timing);
     const std::lock_guard lock(mutex);
-    timing.total_seconds += seed_timing.total_seconds;
-    timing.probe_seconds += seed_timing.probe_seconds;
+    timing += seed_timing;
     for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
     by_seed[i] = std::move(rows);
   });
@@ -122,7 +121,7 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
 }
 
 std::vector<Row> run(const Settings& s, const std::filesystem::path& dir,
-                     checkerboard::Timing& timing) {
+                     uinfo::probing::Timing& timing) {
   return checkerboard::with_network(s.network,
                                     [&]<class Net>() { return run_all<Net>(s, dir, timing); });
 }
@@ -158,7 +157,7 @@ int main(int argc, char** argv) {
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
   std::vector<Row> rows;
-  checkerboard::Timing timing;  // summed over seeds
+  uinfo::probing::Timing timing;  // summed over seeds
   try {
     rows = run(s, dir, timing);
   } catch (const uinfo::Error& e) {
@@ -193,7 +192,7 @@ int main(int argc, char** argv) {
   std::printf(
       "%d seeds x %d epochs in %.1f s (%.0f%% of the seeds' time probing); noise ceiling %.3f "
       "bits (accuracy %.3f); results in %s/\n",
-      s.seeds, s.epochs, seconds, 100 * timing.probe_seconds / timing.total_seconds, ceiling.bits,
-      ceiling.accuracy, dir.string().c_str());
+      s.seeds, s.epochs, seconds, 100 * timing.probe_share(), ceiling.bits, ceiling.accuracy,
+      dir.string().c_str());
   return 0;
 }

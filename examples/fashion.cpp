@@ -86,7 +86,7 @@ std::string grouping_names() {
 // the seeds it completed.
 template <class Model>
 std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
-                         const std::filesystem::path& dir) {
+                         const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
   const fashion::RunSettings run{.width = s.width,
                                  .lr = s.lr,
                                  .batch = s.batch,
@@ -106,9 +106,12 @@ std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
   uinfo::parallel::for_each_job(by_seed.size(), s.threads, [&](std::size_t i) {
     const std::uint64_t seed = s.first_seed + i;
     std::vector<Row> rows;
-    for (auto& m : fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done))
+    uinfo::probing::Timing seed_timing;
+    for (auto& m :
+         fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done, seed_timing))
       rows.push_back({seed, std::move(m)});
     const std::lock_guard lock(mutex);
+    timing += seed_timing;
     for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
     by_seed[i] = std::move(rows);
   });
@@ -299,12 +302,13 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Row> rows;
   fashion::Data data;
+  uinfo::probing::Timing timing;  // summed over seeds
   const std::filesystem::path dir = s.out;
   try {
     data = fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
     std::filesystem::create_directories(dir);
-    rows =
-        fashion::with_model(s.model, [&]<class Model>() { return run_all<Model>(s, data, dir); });
+    rows = fashion::with_model(s.model,
+                               [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-fashion: %s\n", e.what());
     return 1;
@@ -320,10 +324,13 @@ int main(int argc, char** argv) {
       .add("settings", settings_json(s, data))
       .add("summary", summary)
       .add("final_task_accuracy", final_task_accuracy(rows))
-      .add("wall_seconds", seconds);
+      .add("wall_seconds", seconds)
+      .add("seed_seconds", timing.total_seconds)
+      .add("probe_seconds", timing.probe_seconds);
   run_record.write(dir / "run.json");
-  std::printf("%d seeds x %d epochs in %.1f s; results in %s/\n", s.seeds, s.epochs, seconds,
-              dir.string().c_str());
+  std::printf(
+      "%d seeds x %d epochs in %.1f s (%.0f%% of the seeds' time probing); results in %s/\n",
+      s.seeds, s.epochs, seconds, 100 * timing.probe_share(), dir.string().c_str());
   print_last_layer(rows);
   return 0;
 }

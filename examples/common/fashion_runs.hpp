@@ -177,12 +177,14 @@ struct RunSettings {
 
 // Trains a fresh `Model` network of seed `seed` on the coarse labels with SGD, probing every hidden
 // layer for the fine and the coarse labels before the first step, after each fractional epoch in
-// `early` and after every epoch. `epoch_done` is called after every epoch (for a progress bar).
+// `early` and after every epoch. `epoch_done` is called after every epoch (for a progress bar);
+// `timing` gains the run's wall time and the part of it spent probing.
 template <class Model>
 std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, const Data& data,
                                                          std::uint64_t seed,
                                                          std::span<const double> early,
-                                                         const std::function<void()>& epoch_done) {
+                                                         const std::function<void()>& epoch_done,
+                                                         uinfo::probing::Timing& timing) {
   using Net = typename Model::Net;
   Net net = Model::make(s.width, data.coarse_classes, seed);
   typename Model::template Probe<Net> probe(
@@ -197,17 +199,23 @@ std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, c
        .mlp = {.warm_start = false},
        .seed = seed});
   std::vector<uinfo::probing::Measurement> rows;
+  uinfo::probing::Timing run;
   const std::function<void(double)> measure = [&](double epoch) {
-    const double accuracy =
-        uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, data.held_out).accuracy;
-    uinfo::probing::record(rows, probe, net, epoch, accuracy, Model::number);
+    uinfo::probing::add_wall_time(run.probe_seconds, [&] {
+      const double accuracy =
+          uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, data.held_out).accuracy;
+      uinfo::probing::record(rows, probe, net, epoch, accuracy, Model::number);
+    });
   };
-  measure(0.0);
-  uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
-  const Index steps = (data.train.size() + s.batch - 1) / s.batch;
-  uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train,
-             {.epochs = s.epochs, .batch_size = s.batch, .rng = uinfo::Rng{seed}},
-             uinfo::probing::ProbeSchedule<Net>(measure, early, 0, s.epochs, steps, epoch_done));
+  uinfo::probing::add_wall_time(run.total_seconds, [&] {
+    measure(0.0);
+    uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
+    const Index steps = (data.train.size() + s.batch - 1) / s.batch;
+    uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train,
+               {.epochs = s.epochs, .batch_size = s.batch, .rng = uinfo::Rng{seed}},
+               uinfo::probing::ProbeSchedule<Net>(measure, early, 0, s.epochs, steps, epoch_done));
+  });
+  timing += run;
   return rows;
 }
 

@@ -6,6 +6,7 @@
 #include <uinfo/uinfo.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -23,6 +24,27 @@ struct Measurement {
   UsableInformation info;
   double task_accuracy;  // of the network's output on its task, on held-out samples
 };
+
+// Wall time of probed runs and the part of it spent probing (forward passes of the probe samples,
+// decoder fits), to show what probing costs beside training. Sums over runs.
+struct Timing {
+  double total_seconds = 0, probe_seconds = 0;
+
+  Timing& operator+=(const Timing& other) {
+    total_seconds += other.total_seconds;
+    probe_seconds += other.probe_seconds;
+    return *this;
+  }
+  double probe_share() const { return total_seconds > 0 ? probe_seconds / total_seconds : 0; }
+};
+
+// Runs f() and adds its wall time to `seconds`.
+template <class F>
+void add_wall_time(double& seconds, F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // Appends what `probe` measures in `net` now; `hidden_layer(index)` numbers the network's layer
 // `index` as the experiment reports it.
