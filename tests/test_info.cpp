@@ -527,6 +527,20 @@ TEST_CASE("LayerProbe's shared feature layout gives what one decoder per label g
   }
 }
 
+TEST_CASE("decoders refuse labels that do not match their features", "[info][decoder]") {
+  const Matrix<float> z = Matrix<float>::Random(3, 40);
+  LinearDecoder<float> decoder;
+  const LinearFeatures<float> features = decoder.prepare(z);
+  const std::vector<Label> short_labels(39), bad_label(40, 2);
+  CHECK_THROWS_WITH(decoder.fit(features, short_labels, 2, 0),
+                    Contains("39 labels for 40 samples; expected one label per sample"));
+  CHECK_THROWS_WITH(decoder.fit(z, bad_label, 2, 0),
+                    Contains("has label 2 at sample 0, out of range for 2 classes"));
+  MlpDecoder<float> mlp;
+  CHECK_THROWS_WITH(mlp.fit(z, short_labels, 2, 0),
+                    Contains("MlpDecoder::fit: 39 labels for 40 samples"));
+}
+
 TEST_CASE("LayerProbe refuses labels that do not match its samples", "[info][probe]") {
   using Net = Sequential<float, Input<2>, Dense<2>, Tanh>;
   const Matrix<float> x = Matrix<float>::Zero(2, 10);

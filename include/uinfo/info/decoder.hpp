@@ -86,6 +86,17 @@ void carry_over(const Net& previous, const FeatureMap<S>& previous_map, Net& nex
                  next_first.bias().value);
 }
 
+// A fit's labels: one per sample, each in [0, classes).
+inline void require_fit_labels(std::span<const Label> labels, Index samples, Index classes,
+                               const std::string& decoder) {
+  if (std::ssize(labels) != samples) {
+    throw InvalidArgument("uinfo::" + decoder + "::fit: " + std::to_string(labels.size()) +
+                          " labels for " + std::to_string(samples) +
+                          " samples; expected one label per sample");
+  }
+  require_labels_in_range(labels, classes, decoder + "::fit: the labels");
+}
+
 inline void require_fitted(bool fitted, const char* decoder) {
   if (!fitted) {
     throw InvalidArgument(std::string("uinfo::") + decoder +
@@ -106,6 +117,7 @@ struct LinearFeatures {
 // Multinomial logistic regression, softmax(W z + b), fitted to convergence by full-batch L-BFGS
 // on the mean cross-entropy plus (l2 / 2) ||W||^2: the convex problem scikit-learn's
 // LogisticRegression(C) solves, with l2 = 1 / (C n).
+//
 // The network's weights act on the mapped features A (z - mean); to score other samples, the map
 // is folded into them (W A), which costs classes x outputs x inputs instead of outputs x inputs x
 // samples.
@@ -140,6 +152,7 @@ class LinearDecoder {
 
   DecoderFit fit(const LinearFeatures<S>& features, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
+    detail::require_fit_labels(labels, features.mapped.samples(), classes, "LinearDecoder");
     const FeatureMap<S>& map = features.map;
     simd::SoftmaxRegression<S> problem(features.mapped, labels, classes);
     Network next(Rng{seed}, typename Network::RuntimeSizes{map.outputs(), classes});
@@ -236,6 +249,7 @@ class MlpDecoder {
       throw InvalidArgument("uinfo::MlpDecoder::fit: " + std::to_string(z.cols()) +
                             " samples; expected at least 2 (one for the validation split)");
     }
+    detail::require_fit_labels(labels, z.cols(), classes, "MlpDecoder");
     FeatureMap<S> map(z, options_.preprocess);
     const Rng rng{seed};
     auto [train, validation] = split(map(z), labels, seed);

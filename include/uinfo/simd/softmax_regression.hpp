@@ -297,7 +297,7 @@ class SoftmaxRegression {
   const SamplePanels<S>& x_;
   Index features_, samples_, classes_, padded_classes_, panels_;
   Vector<S> labels_;           // per sample, as a number; -1 for the padding of the last panel
-  Vector<S> logits_;           // classes x width: one panel's logits, then their exponentials
+  Vector<S> logits_;           // classes x width: a panel's logits, exponentials, then gradients
   Vector<S> transposed_;       // width x padded classes: one panel's logit gradients
   Matrix<S> weight_gradient_;  // padded classes x features
   Vector<S> bias_gradient_;    // padded classes
