@@ -147,6 +147,16 @@ void BM_SoftmaxRegression(benchmark::State& state) {
 }
 BENCHMARK(BM_SoftmaxRegression)->ArgNames({"features", "classes"})->Args({64, 2})->Args({100, 10});
 
+// Fitting the whitening map of a 64-unit layer to 2,000 samples: covariance and eigenvectors.
+void BM_WhiteningMap(benchmark::State& state) {
+  const Matrix<float> z = random_matrix(64, 2000, 6);
+  for (auto _ : state) {
+    const FeatureMap<float> map(z, Preprocess::whiten);
+    benchmark::DoNotOptimize(map.outputs());
+  }
+}
+BENCHMARK(BM_WhiteningMap)->Unit(benchmark::kMicrosecond);
+
 // Experiment 1's network and probes (uinfo-checkerboard's defaults): the net trains one epoch
 // between two measurements (not timed), so each warm start starts from a representation that
 // moved as much as it does in the experiment. Items: probe fits per second.

@@ -425,6 +425,32 @@ TEST_CASE("a refitted feature map carries affine weights over unchanged", "[info
   }
 }
 
+TEST_CASE("whitening keeps what varies independently and drops the rest", "[info][preprocess]") {
+  // Units: a, b, a + b, a constant and a again: two directions of variance.
+  Engine engine = Rng{18}.engine(Stream::data);
+  Matrix<double> z(5, 300);
+  for (Index j = 0; j < z.cols(); ++j) {
+    const double a = engine.normal(), b = 3 * engine.normal() + 1;
+    z.col(j) << a, b, a + b, 2.5, a;
+  }
+  const FeatureMap<double> map(z, Preprocess::whiten);
+  REQUIRE(map.inputs() == 5);
+  REQUIRE(map.outputs() == 2);
+  const Matrix<double> mapped = map(z);
+  const Matrix<double> centred = mapped.colwise() - mapped.rowwise().mean();
+  const Matrix<double> covariance = centred * centred.transpose() / static_cast<double>(z.cols());
+  CHECK((covariance - Matrix<double>::Identity(2, 2)).cwiseAbs().maxCoeff() < 1e-9);
+  // A warm start through this map still computes the same function of all five units.
+  const FeatureMap<double> other(z.leftCols(200), Preprocess::whiten);
+  const Matrix<double> w = Matrix<double>::Random(3, other.outputs()),
+                       b = Matrix<double>::Zero(3, 1);
+  Matrix<double> w2, b2;
+  map.carry_over(other, w, b, w2, b2);
+  const Matrix<double> y_old = (w * other(z)).colwise() + b.col(0);
+  const Matrix<double> y_new = (w2 * mapped).colwise() + b2.col(0);
+  CHECK((y_old - y_new).cwiseAbs().maxCoeff() < 1e-9);
+}
+
 TEST_CASE("features too large to rescale are refused with a hint", "[info][preprocess]") {
   Matrix<double> huge = Matrix<double>::Random(3, 50) * 1e200;
   for (const Preprocess how : {Preprocess::standardize, Preprocess::whiten}) {
