@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,9 +15,9 @@
 #include "common/cli.hpp"
 #include "common/curves.hpp"
 #include "common/json.hpp"
-#include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/seed_runs.hpp"
 
 namespace {
 
@@ -44,8 +43,9 @@ struct Settings {
 constexpr double early_probes[] = {0.125, 0.25, 0.5, 1.5};
 
 template <class Net>
-std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
-                          const std::function<void()>& epoch_done, uinfo::probing::Timing& timing) {
+std::vector<Measurement> run_seed(const Settings& s, std::uint64_t seed,
+                                  const std::function<void()>& epoch_done,
+                                  uinfo::probing::Timing& timing) {
   const checkerboard::Data data = checkerboard::make_data(s.network, seed);
   Net net = checkerboard::make_network<Net>(s.network, seed);
   auto probe = checkerboard::make_probe<checkerboard::AllHiddenProbe<Net>>(s.network, data, seed);
@@ -54,39 +54,20 @@ std::vector<Row> run_seed(const Settings& s, std::uint64_t seed,
                                          .batch = s.batch,
                                          .momentum = s.momentum,
                                          .weight_decay = s.weight_decay}};
-  std::vector<Row> rows;
-  for (Measurement& m : checkerboard::train_and_probe(net, data, probe, phases, seed, early_probes,
-                                                      epoch_done, &timing)) {
-    rows.push_back({seed, std::move(m)});
-  }
-  return rows;
+  return checkerboard::train_and_probe(net, data, probe, phases, seed, early_probes, epoch_done,
+                                       &timing);
 }
 
-// All seeds, in parallel. Rows reach info.csv as each seed finishes, so an interrupted run keeps
-// the seeds it completed.
+// All seeds, in parallel; rows reach info.csv as each seed finishes.
 template <class Net>
 std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
                          uinfo::probing::Timing& timing) {
-  uinfo::CsvWriter csv(dir / "info.csv", uinfo::probing::measurement_columns({}));
-  uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
-  std::mutex mutex;
-  const std::function<void()> epoch_done = [&] {
-    const std::lock_guard lock(mutex);
-    bar.advance();
-  };
-  std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(s.seeds));
-  uinfo::parallel::for_each_job(by_seed.size(), s.network.threads, [&](std::size_t i) {
-    uinfo::probing::Timing seed_timing;
-    auto rows = run_seed<Net>(s, s.first_seed + i, epoch_done, seed_timing);
-    const std::lock_guard lock(mutex);
-    timing += seed_timing;
-    for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
-    by_seed[i] = std::move(rows);
-  });
-  bar.finish();
-  std::vector<Row> all;
-  for (auto& rows : by_seed) all.insert(all.end(), rows.begin(), rows.end());
-  return all;
+  return uinfo::probing::run_seeds({s.seeds, s.first_seed, s.epochs, s.network.threads, s.quiet},
+                                   dir, timing,
+                                   [&](std::uint64_t seed, const std::function<void()>& epoch_done,
+                                       uinfo::probing::Timing& seed_timing) {
+                                     return run_seed<Net>(s, seed, epoch_done, seed_timing);
+                                   });
 }
 
 // info.png is a grid of labels x hidden layers, seeds thin and the mean thick.

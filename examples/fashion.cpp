@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,9 +18,9 @@
 #include "common/curves.hpp"
 #include "common/fashion_runs.hpp"
 #include "common/json.hpp"
-#include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/seed_runs.hpp"
 
 namespace {
 
@@ -82,8 +81,7 @@ std::string grouping_names() {
   return names;
 }
 
-// All seeds, in parallel. Rows reach info.csv as each seed finishes, so an interrupted run keeps
-// the seeds it completed.
+// All seeds, in parallel; rows reach info.csv as each seed finishes.
 template <class Model>
 std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
                          const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
@@ -95,30 +93,13 @@ std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
                                  .epochs = s.epochs,
                                  .decoders = decoder_families(s.decoder),
                                  .decoder_l2 = s.decoder_l2};
-  uinfo::CsvWriter csv(dir / "info.csv", uinfo::probing::measurement_columns({}));
-  uinfo::ProgressBar bar(static_cast<long>(s.seeds) * s.epochs, "training and probing", !s.quiet);
-  std::mutex mutex;
-  const std::function<void()> epoch_done = [&] {
-    const std::lock_guard lock(mutex);
-    bar.advance();
-  };
-  std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(s.seeds));
-  uinfo::parallel::for_each_job(by_seed.size(), s.threads, [&](std::size_t i) {
-    const std::uint64_t seed = s.first_seed + i;
-    std::vector<Row> rows;
-    uinfo::probing::Timing seed_timing;
-    for (auto& m :
-         fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done, seed_timing))
-      rows.push_back({seed, std::move(m)});
-    const std::lock_guard lock(mutex);
-    timing += seed_timing;
-    for (const Row& r : rows) uinfo::probing::write_measurement(csv, r.seed, r.m);
-    by_seed[i] = std::move(rows);
-  });
-  bar.finish();
-  std::vector<Row> all;
-  for (auto& rows : by_seed) all.insert(all.end(), rows.begin(), rows.end());
-  return all;
+  return uinfo::probing::run_seeds({s.seeds, s.first_seed, s.epochs, s.threads, s.quiet}, dir,
+                                   timing,
+                                   [&](std::uint64_t seed, const std::function<void()>& epoch_done,
+                                       uinfo::probing::Timing& seed_timing) {
+                                     return fashion::train_and_probe<Model>(
+                                         run, data, seed, early_probes, epoch_done, seed_timing);
+                                   });
 }
 
 // A number for a plot's labels and ranges.
