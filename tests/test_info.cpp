@@ -451,6 +451,24 @@ TEST_CASE("whitening keeps what varies independently and drops the rest", "[info
   CHECK((y_old - y_new).cwiseAbs().maxCoeff() < 1e-9);
 }
 
+TEST_CASE("whitening keeps a small independent unit beside large redundant ones",
+          "[info][preprocess]") {
+  // Units a, 10 a and 0.1 c: the redundant 10 a has the largest variance and a the second, so a
+  // factorisation that picked its pivots by the units' own variances would stop at a (nothing
+  // left once 10 a is known) and lose c, the only other thing the features say.
+  Engine engine = Rng{19}.engine(Stream::data);
+  Matrix<double> z(3, 500);
+  for (Index j = 0; j < z.cols(); ++j) {
+    const double a = engine.normal(), c = engine.normal();
+    z.col(j) << a, 10 * a, 0.1 * c;
+  }
+  const FeatureMap<double> map(z, Preprocess::whiten);
+  REQUIRE(map.outputs() == 2);
+  const Matrix<double> mapped = map(z);
+  const Matrix<double> covariance = mapped * mapped.transpose() / static_cast<double>(z.cols());
+  CHECK((covariance - Matrix<double>::Identity(2, 2)).cwiseAbs().maxCoeff() < 1e-9);
+}
+
 TEST_CASE("features too large to rescale are refused with a hint", "[info][preprocess]") {
   Matrix<double> huge = Matrix<double>::Random(3, 50) * 1e200;
   for (const Preprocess how : {Preprocess::standardize, Preprocess::whiten}) {

@@ -4,22 +4,22 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
-
-// After tensor.hpp, whose guarded include of Eigen/Core keeps GCC's false AVX-512 warnings quiet.
-#include <Eigen/Eigenvalues>
 
 namespace uinfo {
 
 enum class Preprocess {
   none,
   standardize,  // each feature minus its mean, over its standard deviation
-  // Centred, rotated onto the principal axes and scaled to unit variance, so the training
-  // covariance becomes the identity; directions with (almost) no variance are dropped. An
+  // Centred and mapped so that the training covariance becomes the identity (see whiten());
+  // units with (almost) no variance of their own are dropped. An
   // invertible linear map changes nothing a linear decoder can decode, but on correlated features
   // L-BFGS converges in a quarter of the iterations (82 -> 22 on the peers' probe data).
   whiten,
@@ -66,16 +66,7 @@ class FeatureMap {
       map_ = scale.cwiseInverse().asDiagonal();
       unmap_ = scale.asDiagonal();
     } else {
-      const Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(covariance(train));
-      const Vector<double>& axis_variance = eigen.eigenvalues();  // increasing
-      const double floor = 1e-10 * std::max(axis_variance.maxCoeff(), 1e-300);
-      Index dropped = 0;
-      while (dropped + 1 < d && axis_variance(dropped) <= floor) ++dropped;
-      const Index kept = d - dropped;
-      const Vector<double> deviation = axis_variance.tail(kept).cwiseMax(floor).cwiseSqrt();
-      map_ =
-          deviation.cwiseInverse().asDiagonal() * eigen.eigenvectors().rightCols(kept).transpose();
-      unmap_ = eigen.eigenvectors().rightCols(kept) * deviation.asDiagonal();
+      whiten(covariance(train));
     }
   }
 
@@ -104,7 +95,7 @@ class FeatureMap {
 
  private:
   // The training features' covariance, accumulated in double over blocks of samples (no double
-  // copy of them all); its lower triangle, which is what the eigensolver reads.
+  // copy of them all).
   Matrix<double> covariance(const Matrix<S>& train) const {
     constexpr Index block = 128;
     const Index d = train.rows(), n = train.cols();
@@ -117,7 +108,48 @@ class FeatureMap {
           train.middleCols(first, count).template cast<double>().colwise() - mean_;
       sum.selfadjointView<Eigen::Lower>().rankUpdate(centred.leftCols(count), weight);
     }
-    return sum;
+    return sum.selfadjointView<Eigen::Lower>();
+  }
+
+  // Whitening by a Cholesky factorisation with complete pivoting, C = P L Lᵀ Pᵀ: each step takes
+  // the unit with the most variance left unexplained by the units taken before it, and stops when
+  // no unit has more than 1e-10 of the largest variance left (dead or redundant units). A = L⁻¹ Pᵀ
+  // on the kept units. Any two maps that whiten the same span differ by a rotation, which changes
+  // neither a linear decoder's optimum nor its L2 penalty, and this one costs far less than an
+  // eigendecomposition onto the principal axes (BM_WhiteningMap, 64 units: 0.54 -> 0.34 ms).
+  void whiten(Matrix<double> c) {
+    const Index d = c.rows();
+    std::vector<Index> unit(static_cast<std::size_t>(d));  // unit[i]: the i-th pivot
+    std::iota(unit.begin(), unit.end(), Index{0});
+    const double floor = 1e-10 * std::max(c.diagonal().maxCoeff(), 1e-300);
+    Index kept = 0;
+    for (; kept < d; ++kept) {
+      Index best = 0;
+      const double pivot = c.diagonal().tail(d - kept).maxCoeff(&best);
+      if (pivot <= floor && kept > 0) break;  // a constant representation keeps one unit
+      best += kept;
+      c.row(kept).swap(c.row(best));
+      c.col(kept).swap(c.col(best));
+      std::swap(unit[static_cast<std::size_t>(kept)], unit[static_cast<std::size_t>(best)]);
+      const double root = std::sqrt(std::max(pivot, floor));
+      const Index rest = d - kept - 1;
+      c(kept, kept) = root;
+      c.col(kept).tail(rest) /= root;
+      // The Schur complement: what the remaining units vary by once this one is accounted for.
+      c.bottomRightCorner(rest, rest).noalias() -=
+          c.col(kept).tail(rest) * c.col(kept).tail(rest).transpose();
+    }
+    // L (d x kept, rows in pivot order) is the lower trapezoid of c's first columns.
+    const Matrix<double> l = c.leftCols(kept).template triangularView<Eigen::Lower>();
+    const Matrix<double> inverse = l.topRows(kept).template triangularView<Eigen::Lower>().solve(
+        Matrix<double>::Identity(kept, kept));
+    map_.setZero(kept, d);
+    unmap_.resize(d, kept);
+    for (Index i = 0; i < d; ++i) {
+      const Index u = unit[static_cast<std::size_t>(i)];
+      if (i < kept) map_.col(u) = inverse.col(i);
+      unmap_.row(u) = l.row(i);
+    }
   }
 
   Vector<double> mean_;
