@@ -147,7 +147,7 @@ void BM_SoftmaxRegression(benchmark::State& state) {
 }
 BENCHMARK(BM_SoftmaxRegression)->ArgNames({"features", "classes"})->Args({64, 2})->Args({100, 10});
 
-// Fitting the whitening map of a 64-unit layer to 2,000 samples: covariance and eigenvectors.
+// Fitting the whitening map of a 64-unit layer to 2,000 samples: covariance and pivoted Cholesky.
 void BM_WhiteningMap(benchmark::State& state) {
   const Matrix<float> z = random_matrix(64, 2000, 6);
   for (auto _ : state) {
@@ -168,10 +168,11 @@ void BM_CheckerboardLayerProbe(benchmark::State& state) {
   const Checkerboard probe_train = make_checkerboard({.trials = 2000}, engine);
   const Checkerboard probe_test = make_checkerboard({.trials = 2000}, engine);
   Net net{Rng{1}};
-  LayerProbe<Net, 2, 4, 6> probe(probe_train.x, probe_test.x,
-                                 {{"colour", probe_train.colour, probe_test.colour, 2},
-                                  {"direction", probe_train.direction, probe_test.direction, 2}},
-                                 {.linear = {.l2 = 1e-3}, .seed = 1});
+  LayerProbe<Net, 2, 4, 6> probe(
+      probe_train.x, probe_test.x,
+      {{"colour", probe_train.colour, probe_test.colour, 2},
+       {"direction", probe_train.direction, probe_test.direction, 2}},
+      {.linear = {.l2 = 1e-3, .lbfgs = {.gradient_tolerance = 1e-4}}, .seed = 1});
   Sgd sgd{{.lr = 0.05}};
   int epoch = 0;
   std::size_t fits = 0;

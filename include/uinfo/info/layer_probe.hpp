@@ -13,6 +13,7 @@
 //   }));
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -109,11 +110,13 @@ class LayerProbe {
   // in that order. The linear decoders of a layer share one feature map and one layout of the
   // mapped features: the labels differ, the representation does not.
   std::vector<ProbeMeasurement> measure(Net& net) {
-    std::vector<Matrix<S>> train_z, test_z;
-    net.forward(x_train_);
-    (train_z.emplace_back(net.template output<Layers>()), ...);
-    net.forward(x_test_);
-    (test_z.emplace_back(net.template output<Layers>()), ...);
+    const auto keep_outputs = [&net](const Matrix<S>& x, std::array<Matrix<S>, layer_count>& z) {
+      net.forward(x);
+      std::size_t l = 0;
+      ((z[l++] = net.template output<Layers>()), ...);
+    };
+    keep_outputs(x_train_, train_z_);
+    keep_outputs(x_test_, test_z_);
     constexpr std::size_t layer_indices[] = {Layers...};
     std::vector<ProbeMeasurement> measurements;
     auto decoder = decoders_.begin();
@@ -122,24 +125,24 @@ class LayerProbe {
       for (const ProbeLabel& label : labels_) {
         const UsableInformationOptions info_options{
             .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
-        const Index classes =
-            detail::checked_classes(train_z[l], label.train, test_z[l], label.test, label.classes);
+        const Index classes = detail::checked_classes(train_z_[l], label.train, test_z_[l],
+                                                      label.test, label.classes);
         for (const DecoderFamily family : options_.decoders) {
           UsableInformation info = std::visit(
               [&](auto& d) {
                 DecoderFit fitted;
                 if constexpr (std::is_same_v<std::decay_t<decltype(d)>, LinearDecoder<S>>) {
-                  if (!linear_features) linear_features = d.prepare(train_z[l]);
+                  if (!linear_features) linear_features = d.prepare(train_z_[l]);
                   fitted = d.fit(*linear_features, label.train, classes, options_.seed);
                 } else {
-                  fitted = d.fit(train_z[l], label.train, classes, options_.seed);
+                  fitted = d.fit(train_z_[l], label.train, classes, options_.seed);
                 }
-                return detail::held_out_information(d, fitted, train_z[l].cols(), label.train,
-                                                    test_z[l], label.test, classes, info_options);
+                return detail::held_out_information(d, fitted, train_z_[l].cols(), label.train,
+                                                    test_z_[l], label.test, classes, info_options);
               },
               *decoder++);
           measurements.push_back(
-              {layer_indices[l], train_z[l].rows(), label.name, family, std::move(info)});
+              {layer_indices[l], train_z_[l].rows(), label.name, family, std::move(info)});
         }
       }
     }
@@ -155,6 +158,9 @@ class LayerProbe {
   std::vector<ProbeLabel> labels_;
   LayerProbeOptions<S> options_;
   std::vector<AnyDecoder> decoders_;  // by layer, then label, then family: the order of measure()
+  // The probed layers' outputs on each split, kept between measurements so that their storage is
+  // reused rather than allocated (and page-faulted in) again every time.
+  std::array<Matrix<S>, layer_count> train_z_, test_z_;
 };
 
 }  // namespace uinfo

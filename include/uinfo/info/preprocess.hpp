@@ -12,6 +12,7 @@
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/gemm.hpp"
 
 namespace uinfo {
 
@@ -76,10 +77,21 @@ class FeatureMap {
   const Matrix<double>& matrix() const { return map_; }  // A, outputs x inputs
 
   // A (z - mean), in S: the map is computed in double, but applied as one product in the
-  // precision of the features themselves.
+  // precision of the features themselves, by the tiled product when it has a vector of outputs
+  // (Eigen's would pack both operands first).
   Matrix<S> operator()(const Matrix<S>& z) const {
     const Matrix<S> centred = z.colwise() - mean_.template cast<S>();
-    return map_.template cast<S>() * centred;
+    const Matrix<S> map = map_.template cast<S>();
+    Matrix<S> mapped(map.rows(), z.cols());
+    if (simd::tiles_rows<S>(map.rows())) {
+      simd::multiply<S>(MatrixView<S>(mapped.data(), mapped.rows(), mapped.cols()),
+                        ConstMatrixView<S>(map.data(), map.rows(), map.cols()),
+                        ConstMatrixView<S>(centred.data(), centred.rows(), centred.cols()),
+                        nullptr);
+    } else {
+      mapped.noalias() = map * centred;
+    }
+    return mapped;
   }
 
   // Given an affine layer y = W x + b over the features of `previous`, the weights that compute

@@ -79,16 +79,19 @@ UsableInformation held_out_information(D& decoder, const DecoderFit& fitted, Ind
   Matrix<S> log_p(classes, z_test.cols());
   decoder.log_probabilities(z_test, MatrixView<S>(log_p.data(), classes, z_test.cols()));
 
-  const auto marginal = label_marginal(y_train, classes, options.pseudo_count);
+  // Each class's H(Y) term, -log p(y), once rather than per sample.
+  std::vector<double> surprise = label_marginal(y_train, classes, options.pseudo_count);
+  for (double& p : surprise) {
+    p = options.reference == EntropyReference::log_classes ? std::log(static_cast<double>(classes))
+                                                           : -std::log(p);
+  }
   UsableInformation result;
   result.pointwise_bits.resize(y_test.size());
   double h_nats = 0, ce_nats = 0;
   Index correct = 0;
   for (std::size_t j = 0; j < y_test.size(); ++j) {
     const auto y = static_cast<Index>(y_test[j]);
-    const double h = options.reference == EntropyReference::log_classes
-                         ? std::log(static_cast<double>(classes))
-                         : -std::log(marginal[static_cast<std::size_t>(y)]);
+    const double h = surprise[static_cast<std::size_t>(y)];
     const double ce = -static_cast<double>(log_p(y, static_cast<Index>(j)));
     h_nats += h;
     ce_nats += ce;
