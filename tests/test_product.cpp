@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <utility>
+#include <vector>
 
 #include "uinfo/core/product.hpp"
 #include "uinfo/core/rng.hpp"
+#include "uinfo/core/scratch.hpp"
 #include "uinfo/simd/gemm.hpp"
 
 using namespace uinfo;
@@ -76,6 +79,18 @@ TEST_CASE("a copied Product starts with its own workspace and gives the same res
   Product<double> copy = original;
   check_shapes<Op::plain, Op::plain>(copy, 128, 64, 300, engine);
   check_shapes<Op::plain, Op::plain>(original, 128, 64, 300, engine);
+}
+
+TEST_CASE("a copied Scratch starts empty and a moved one keeps its storage", "[product]") {
+  Scratch<std::vector<int>> original;
+  original.value = {1, 2, 3};
+  const int* storage = original.value.data();
+  Scratch<std::vector<int>> copy = original;
+  CHECK(copy.value.empty());
+  copy = original;
+  CHECK(copy.value.empty());
+  Scratch<std::vector<int>> moved = std::move(original);
+  CHECK(moved.value.data() == storage);
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "uinfo/core/concepts.hpp"
+#include "uinfo/core/scratch.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/info/entropy.hpp"
 #include "uinfo/info/preprocess.hpp"
@@ -139,15 +140,22 @@ class LinearDecoder {
   std::string name() const { return "linear"; }
   const std::optional<Network>& network() const { return net_; }
 
+  // Fits the feature map to z and lays out the mapped features in `features`, reusing its
+  // storage: a probe that measures the same layer again allocates (and page-faults in) nothing.
+  void prepare(const Matrix<S>& z, LinearFeatures<S>& features) const {
+    features.map = FeatureMap<S>(z, options_.preprocess);
+    features.mapped.assign(features.map(z));
+  }
   LinearFeatures<S> prepare(const Matrix<S>& z) const {
-    FeatureMap<S> map(z, options_.preprocess);
-    simd::SamplePanels<S> mapped(map(z));
-    return {std::move(map), std::move(mapped)};
+    LinearFeatures<S> features;
+    prepare(z, features);
+    return features;
   }
 
   DecoderFit fit(const Matrix<S>& z, std::span<const Label> labels, Index classes,
                  std::uint64_t seed) {
-    return fit(prepare(z), labels, classes, seed);
+    prepare(z, features_.value);
+    return fit(features_.value, labels, classes, seed);
   }
 
   DecoderFit fit(const LinearFeatures<S>& features, std::span<const Label> labels, Index classes,
@@ -200,6 +208,7 @@ class LinearDecoder {
   Options options_;
   FeatureMap<S> map_;
   std::optional<Network> net_;
+  Scratch<LinearFeatures<S>> features_;  // fit(z)'s, kept for their storage
 };
 
 // A ReLU MLP with one or two hidden layers, trained by Adam on minibatches with early stopping:

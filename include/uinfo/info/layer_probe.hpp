@@ -16,7 +16,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -121,7 +120,7 @@ class LayerProbe {
     std::vector<ProbeMeasurement> measurements;
     auto decoder = decoders_.begin();
     for (std::size_t l = 0; l < layer_count; ++l) {
-      std::optional<LinearFeatures<S>> linear_features;
+      bool prepared = false;  // the layer's linear features, for all its labels
       for (const ProbeLabel& label : labels_) {
         const UsableInformationOptions info_options{
             .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
@@ -132,8 +131,9 @@ class LayerProbe {
               [&](auto& d) {
                 DecoderFit fitted;
                 if constexpr (std::is_same_v<std::decay_t<decltype(d)>, LinearDecoder<S>>) {
-                  if (!linear_features) linear_features = d.prepare(train_z_[l]);
-                  fitted = d.fit(*linear_features, label.train, classes, options_.seed);
+                  if (!prepared) d.prepare(train_z_[l], linear_features_[l]);
+                  prepared = true;
+                  fitted = d.fit(linear_features_[l], label.train, classes, options_.seed);
                 } else {
                   fitted = d.fit(train_z_[l], label.train, classes, options_.seed);
                 }
@@ -158,9 +158,11 @@ class LayerProbe {
   std::vector<ProbeLabel> labels_;
   LayerProbeOptions<S> options_;
   std::vector<AnyDecoder> decoders_;  // by layer, then label, then family: the order of measure()
-  // The probed layers' outputs on each split, kept between measurements so that their storage is
-  // reused rather than allocated (and page-faulted in) again every time.
+  // The probed layers' outputs on each split and their linear features, kept between
+  // measurements so that their storage is reused rather than allocated (and page-faulted in)
+  // again every time.
   std::array<Matrix<S>, layer_count> train_z_, test_z_;
+  std::array<LinearFeatures<S>, layer_count> linear_features_;
 };
 
 }  // namespace uinfo

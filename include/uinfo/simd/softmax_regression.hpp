@@ -35,11 +35,15 @@ class SamplePanels {
  public:
   static constexpr Index width = xsimd::batch<S>::size;  // samples per panel
 
-  explicit SamplePanels(ConstMatrixRef<S> x)
-      : features_(x.rows()),
-        samples_(x.cols()),
-        count_((samples_ + width - 1) / width),
-        values_(count_ * features_ * width) {
+  SamplePanels() = default;
+  explicit SamplePanels(ConstMatrixRef<S> x) { assign(x); }
+
+  // Lays x out anew, in the storage it already has when the size is the same.
+  void assign(ConstMatrixRef<S> x) {
+    features_ = x.rows();
+    samples_ = x.cols();
+    count_ = (samples_ + width - 1) / width;
+    values_.resize(count_ * features_ * width);
     values_.setZero();  // the padding of the last panel
     for (Index j = 0; j < samples_; ++j) {
       const Index panel = j / width, lane = j % width;
@@ -55,7 +59,7 @@ class SamplePanels {
   const S* panel(Index p) const { return values_.data() + p * features_ * width; }
 
  private:
-  Index features_, samples_, count_;
+  Index features_ = 0, samples_ = 0, count_ = 0;
   Vector<S> values_;  // panels x features x width
 };
 
