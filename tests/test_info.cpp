@@ -469,6 +469,26 @@ TEST_CASE("whitening keeps a small independent unit beside large redundant ones"
   CHECK((covariance - Matrix<double>::Identity(2, 2)).cwiseAbs().maxCoeff() < 1e-9);
 }
 
+TEST_CASE("a constant representation holds no usable information, and says so",
+          "[info][preprocess]") {
+  // A layer whose units are all dead: nothing to whiten. The decoders fall back to the labels'
+  // marginal (about 0 bits) instead of failing on a map scaled by 1 / sqrt(0).
+  for (const float value : {0.0f, 0.5f}) {
+    const Matrix<float> z = Matrix<float>::Constant(3, 200, value);
+    const Matrix<float> z_test = Matrix<float>::Constant(3, 100, value);
+    std::vector<Label> y(200), y_test(100);
+    for (std::size_t j = 0; j < y.size(); ++j) y[j] = static_cast<Label>(j % 2);
+    for (std::size_t j = 0; j < y_test.size(); ++j) y_test[j] = static_cast<Label>(j % 2);
+    LinearDecoder<float> linear;
+    MlpDecoder<float> mlp({.max_epochs = 5});
+    INFO("value " << value);
+    const UsableInformation a = usable_information(z, y, z_test, y_test, linear);
+    const UsableInformation b = usable_information(z, y, z_test, y_test, mlp);
+    CHECK(std::abs(a.bits) < 0.01);
+    CHECK(std::abs(b.bits) < 0.01);
+  }
+}
+
 TEST_CASE("features too large to rescale are refused with a hint", "[info][preprocess]") {
   Matrix<double> huge = Matrix<double>::Random(3, 50) * 1e200;
   for (const Preprocess how : {Preprocess::standardize, Preprocess::whiten}) {

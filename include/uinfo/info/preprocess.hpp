@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -133,17 +134,19 @@ class FeatureMap {
     const Index d = c.rows();
     std::vector<Index> unit(static_cast<std::size_t>(d));  // unit[i]: the i-th pivot
     std::iota(unit.begin(), unit.end(), Index{0});
-    const double floor = 1e-10 * std::max(c.diagonal().maxCoeff(), 1e-300);
+    const double floor = 1e-10 * c.diagonal().maxCoeff();
     Index kept = 0;
     for (; kept < d; ++kept) {
       Index best = 0;
       const double pivot = c.diagonal().tail(d - kept).maxCoeff(&best);
-      if (pivot <= floor && kept > 0) break;  // a constant representation keeps one unit
+      if (pivot <= floor && kept > 0) break;
       best += kept;
       c.row(kept).swap(c.row(best));
       c.col(kept).swap(c.col(best));
       std::swap(unit[static_cast<std::size_t>(kept)], unit[static_cast<std::size_t>(best)]);
-      const double root = std::sqrt(std::max(pivot, floor));
+      // If nothing varies (a dead layer), one unit is kept unscaled: every training sample maps to
+      // 0 and the decoder to the labels' marginal, where 1 / sqrt(0) would make every value NaN.
+      const double root = pivot > std::numeric_limits<double>::min() ? std::sqrt(pivot) : 1.0;
       const Index rest = d - kept - 1;
       c(kept, kept) = root;
       c.col(kept).tail(rest) /= root;

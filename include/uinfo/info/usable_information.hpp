@@ -81,9 +81,10 @@ UsableInformation held_out_information(D& decoder, const DecoderFit& fitted, Ind
 
   // Each class's H(Y) term, -log p(y), once rather than per sample.
   std::vector<double> surprise = label_marginal(y_train, classes, options.pseudo_count);
-  for (double& p : surprise) {
-    p = options.reference == EntropyReference::log_classes ? std::log(static_cast<double>(classes))
-                                                           : -std::log(p);
+  for (double& term : surprise) {
+    term = options.reference == EntropyReference::log_classes
+               ? std::log(static_cast<double>(classes))
+               : -std::log(term);
   }
   UsableInformation result;
   result.pointwise_bits.resize(y_test.size());
