@@ -140,8 +140,8 @@ class LinearDecoder {
   std::string name() const { return "linear"; }
   const std::optional<Network>& network() const { return net_; }
 
-  // Fits the feature map to z and lays out the mapped features in `features`, reusing its
-  // storage: a probe that measures the same layer again allocates (and page-faults in) nothing.
+  // Fits the feature map to z and lays out the mapped features in `features`, in the storage it
+  // already has: a probe of the same layer does not allocate (and page-fault in) the panels again.
   void prepare(const Matrix<S>& z, LinearFeatures<S>& features) const {
     features.map = FeatureMap<S>(z, options_.preprocess);
     features.mapped.assign(features.map(z));
