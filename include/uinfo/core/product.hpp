@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "uinfo/core/scratch.hpp"
 #include "uinfo/core/tensor.hpp"
 
 namespace uinfo {
@@ -19,13 +20,6 @@ enum class Op { plain, transposed };
 template <Scalar S>
 class Product {
  public:
-  Product() = default;
-  // A copy starts with its own empty workspace: blocks are scratch space, not state.
-  Product(const Product&) {}
-  Product& operator=(const Product&) { return *this; }
-  Product(Product&&) noexcept = default;
-  Product& operator=(Product&&) noexcept = default;
-
   // c += op(a) * op(b), with a, b and c column-major.
   template <Op OpA, Op OpB>
   void accumulate(MatrixView<S> c, ConstMatrixView<S> a, ConstMatrixView<S> b) {
@@ -73,18 +67,24 @@ class Product {
   // Block sizes computed for a larger problem serve a smaller one: the kernel clamps them, and
   // the packed blocks only get smaller.
   Blocking& blocking(Index m, Index n, Index k) {
-    if (!blocking_ || m > m_ || n > n_ || k > k_) {
-      m_ = std::max(m, m_);
-      n_ = std::max(n, n_);
-      k_ = std::max(k, k_);
-      blocking_ = std::make_unique<Blocking>(m_, n_, k_, 1, true);
-      blocking_->allocateAll();
+    Workspace& w = workspace_.value;
+    if (!w.blocking || m > w.m || n > w.n || k > w.k) {
+      w.m = std::max(m, w.m);
+      w.n = std::max(n, w.n);
+      w.k = std::max(k, w.k);
+      w.blocking = std::make_unique<Blocking>(w.m, w.n, w.k, 1, true);
+      w.blocking->allocateAll();
     }
-    return *blocking_;
+    return *w.blocking;
   }
 
-  std::unique_ptr<Blocking> blocking_;
-  Index m_ = 0, n_ = 0, k_ = 0;
+  // The packed blocks and the largest shape they were sized for; a copied Product starts with
+  // none of them.
+  struct Workspace {
+    std::unique_ptr<Blocking> blocking;
+    Index m = 0, n = 0, k = 0;
+  };
+  Scratch<Workspace> workspace_;
 };
 
 }  // namespace uinfo
