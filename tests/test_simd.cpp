@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -265,5 +266,26 @@ TEST_CASE("vectorised optimizer updates agree exactly with the scalar loop", "[s
   }
   SECTION("double") {
     check_update<double>();
+  }
+}
+
+TEMPLATE_TEST_CASE("copy_finite copies every value and finds a NaN or infinity anywhere", "[simd]",
+                   float, double) {
+  using S = TestType;
+  for (const Index n : lengths()) {
+    std::vector<S> in(static_cast<std::size_t>(n)), out(in.size());
+    for (Index i = 0; i < n; ++i) in[static_cast<std::size_t>(i)] = static_cast<S>(i) - S(7.5);
+    CHECK(uinfo::simd::copy_finite(in.data(), out.data(), n));
+    CHECK(out == in);
+    // One bad value at each position: in a vector body, in the scalar tail, first and last.
+    for (const S bad : {std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::infinity(),
+                        -std::numeric_limits<S>::infinity()}) {
+      for (Index at = 0; at < n; at += std::max<Index>(1, n / 7)) {
+        std::vector<S> with_bad = in;
+        with_bad[static_cast<std::size_t>(at)] = bad;
+        INFO("n = " << n << ", bad value at " << at);
+        CHECK_FALSE(uinfo::simd::copy_finite(with_bad.data(), out.data(), n));
+      }
+    }
   }
 }

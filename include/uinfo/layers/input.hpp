@@ -1,8 +1,10 @@
 // Input<N>: layer 0 of every network. Copies the batch into its own buffer (so the input stays
 // readable as "layer 0" and layer 1 never holds a reference to caller memory) and rejects
-// batches of the wrong height or with non-finite values. Input<dynamic> takes its size from the
-// network's constructor. ImageInput<Channels, Height, Width> starts an image network: each
-// column holds one image of Channels * Height * Width values in HWC order (core/shape.hpp).
+// batches of the wrong height or with non-finite values (a rejected batch may have been partly
+// copied: layer 0's output is then undefined until the next forward pass; no parameter changes).
+// Input<dynamic> takes its size from the network's constructor. ImageInput<Channels, Height, Width>
+// starts an image network: each column holds one image of Channels * Height * Width values in HWC
+// order (core/shape.hpp).
 #pragma once
 
 #include <string>
@@ -12,6 +14,7 @@
 #include "uinfo/core/rng.hpp"
 #include "uinfo/core/shape.hpp"
 #include "uinfo/layers/parameter_free.hpp"
+#include "uinfo/simd/elementwise.hpp"
 
 namespace uinfo {
 
@@ -45,8 +48,12 @@ class InputLayer : public ParameterFreeLayer<S> {
     }
     if (x.cols() == 0)
       throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
-    require_finite(x, "input batch");
-    this->output_.reshape(size_, x.cols()) = x;
+    MatrixView<S> out = this->output_.reshape(size_, x.cols());
+    bool finite = true;
+    for (Index j = 0; j < x.cols(); ++j) {
+      finite = simd::copy_finite(x.col(j).data(), out.col(j).data(), size_) && finite;
+    }
+    if (!finite) require_finite(x, "input batch");  // throws, naming the first bad value
   }
 
   void backward(ConstMatrixView<S>, ConstMatrixView<S>, MatrixView<S>*) {}

@@ -6,6 +6,8 @@
 // Define UINFO_NO_SIMD to make the vectorised entry points use the scalar loops.
 #pragma once
 
+#include <cmath>
+
 #include <xsimd/xsimd.hpp>
 
 #include "uinfo/core/tensor.hpp"
@@ -57,6 +59,30 @@ void zip(const S* a, const S* b, S* out, Index n, Op op) {
   }
   zip_scalar(a + i, b + i, out + i, n - i, op);
 #endif
+}
+
+// out[i] = in[i]; returns whether every value was finite. The check rides on the copy's loads,
+// so the values are read once (checking first, then copying, read a batch from memory twice).
+template <class S>
+bool copy_finite(const S* in, S* out, Index n) {
+  bool finite = true;
+  Index i = 0;
+#ifndef UINFO_NO_SIMD
+  using Batch = xsimd::batch<S>;
+  constexpr Index width = Batch::size;
+  xsimd::batch_bool<S> all_finite(true);
+  for (; i + width <= n; i += width) {
+    const Batch v = Batch::load_unaligned(in + i);
+    v.store_unaligned(out + i);
+    all_finite = all_finite && xsimd::isfinite(v);
+  }
+  finite = xsimd::all(all_finite);
+#endif
+  for (; i < n; ++i) {
+    out[i] = in[i];
+    finite = finite && std::isfinite(in[i]);
+  }
+  return finite;
 }
 
 }  // namespace uinfo::simd
