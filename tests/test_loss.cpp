@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "uinfo/core/error.hpp"
@@ -67,21 +68,32 @@ Labels random_labels(Index count, Index classes, std::uint64_t seed) {
 // value, per_sample_loss and value_and_gradient agree on a random batch.
 template <class S>
 void check_consistency(double tolerance) {
-  const Matrix<S> logits = random_matrix<S>(4, 7, 1, 3.0);
-  const Labels labels = random_labels(7, 4, 2);
-  const S value = SoftmaxCrossEntropy::value<S>(logits, labels);
+  // 7 samples, and 600: the vectorised entry points work in blocks of 256 columns.
+  for (const Index n : {7, 600}) {
+    const Matrix<S> logits = random_matrix<S>(4, n, 1, 3.0);
+    const Labels labels = random_labels(n, 4, 2);
+    const S value = SoftmaxCrossEntropy::value<S>(logits, labels);
 
-  std::vector<S> per_sample(7);
-  SoftmaxCrossEntropy::per_sample_loss<S>(logits, labels, per_sample);
-  const double mean = std::accumulate(per_sample.begin(), per_sample.end(), 0.0) / 7;
-  CHECK(mean == Approx(value).epsilon(tolerance));
+    std::vector<S> per_sample(static_cast<std::size_t>(n));
+    SoftmaxCrossEntropy::per_sample_loss<S>(logits, labels, per_sample);
+    const double mean =
+        std::accumulate(per_sample.begin(), per_sample.end(), 0.0) / static_cast<double>(n);
+    CHECK(mean == Approx(value).epsilon(tolerance));
 
-  Matrix<S> gradient(4, 7);
-  const S with_gradient =
-      SoftmaxCrossEntropy::value_and_gradient<S>(logits, labels, view_of(gradient));
-  CHECK(with_gradient == Approx(value).epsilon(tolerance));
-  // Each column of (softmax - onehot) / batch sums to zero.
-  CHECK(gradient.colwise().sum().cwiseAbs().maxCoeff() <= tolerance);
+    Matrix<S> gradient(4, n);
+    const S with_gradient =
+        SoftmaxCrossEntropy::value_and_gradient<S>(logits, labels, view_of(gradient));
+    CHECK(with_gradient == Approx(value).epsilon(tolerance));
+    // Each column of (softmax - onehot) / batch sums to zero.
+    CHECK(gradient.colwise().sum().cwiseAbs().maxCoeff() <= tolerance);
+
+    Matrix<S> log_p(4, n);
+    SoftmaxCrossEntropy::log_probabilities<S>(logits, view_of(log_p));
+    for (Index j = 0; j < n; ++j) {
+      CHECK(-log_p(labels[static_cast<std::size_t>(j)], j) ==
+            Approx(per_sample[static_cast<std::size_t>(j)]).epsilon(tolerance));
+    }
+  }
 }
 
 // Every SoftmaxCrossEntropy entry point rejects `labels` for 3-class logits of `samples` columns
@@ -303,4 +315,36 @@ TEST_CASE("mean squared error rejects mismatched shapes and non-finite targets",
   CHECK_THROWS_AS(
       MeanSquaredError::value_and_gradient<double>(predictions, targets, view_of(gradient)),
       NonFiniteValue);
+}
+
+// The vectorised log-softmax against a column at a time, for class counts below, at and above a
+// vector's width, sample counts with and without a scalar tail, logits read through a stride
+// (rows of a taller matrix) and shifted far enough that exp would overflow without the max.
+TEMPLATE_TEST_CASE("vectorised log-softmax agrees with the per-column formula", "[loss][simd]",
+                   float, double) {
+  using S = TestType;
+  for (const Index classes : {1, 2, 3, 10, 20}) {
+    for (const Index n : {1, 15, 16, 17, 33, 600}) {
+      for (const double shift : {0.0, 1e4}) {
+        const Matrix<S> taller =
+            random_matrix<S>(classes + 3, n, static_cast<std::uint64_t>(classes * n), 5.0).array() +
+            static_cast<S>(shift);
+        const auto z = taller.middleRows(1, classes);
+        Matrix<S> out(classes, n);
+        simd::log_softmax<S>(z, MatrixView<S>(out.data(), classes, n));
+        INFO(classes << " classes, " << n << " samples, shift " << shift);
+        // Shifted float logits are 1e4 +- 10, where one rounding of a float is 1e-3.
+        const double tolerance = std::is_same_v<S, float> ? (shift > 0 ? 2e-3 : 1e-5) : 1e-9;
+        for (Index j = 0; j < n; ++j) {
+          const auto column = z.col(j).array().template cast<double>();
+          const double log_sum =
+              column.maxCoeff() + std::log((column - column.maxCoeff()).exp().sum());
+          for (Index k = 0; k < classes; ++k) {
+            const double expected = static_cast<double>(z(k, j)) - log_sum;
+            REQUIRE(static_cast<double>(out(k, j)) == Approx(expected).margin(tolerance));
+          }
+        }
+      }
+    }
+  }
 }

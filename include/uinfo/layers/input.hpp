@@ -50,8 +50,12 @@ class InputLayer : public ParameterFreeLayer<S> {
       throw InvalidArgument("uinfo: " + name() + " got an empty batch (0 samples)");
     MatrixView<S> out = this->output_.reshape(size_, x.cols());
     bool finite = true;
-    for (Index j = 0; j < x.cols(); ++j) {
-      finite = simd::copy_finite(x.col(j).data(), out.col(j).data(), size_) && finite;
+    if (x.outerStride() == size_) {  // contiguous: one run, also when a column is short
+      finite = simd::copy_finite(x.data(), out.data(), x.size());
+    } else {
+      for (Index j = 0; j < x.cols(); ++j) {
+        finite = simd::copy_finite(x.col(j).data(), out.col(j).data(), size_) && finite;
+      }
     }
     if (!finite) require_finite(x, "input batch");  // throws, naming the first bad value
   }

@@ -9,6 +9,7 @@
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/log_softmax.hpp"
 
 namespace uinfo {
 
@@ -28,16 +29,12 @@ inline void require_labels_in_range(std::span<const Label> labels, Index classes
 }
 
 struct SoftmaxCrossEntropy {
-  // log p(k | sample) for every class k (rows) and sample (columns).
+  // log p(k | sample) for every class k (rows) and sample (columns); `out` must not overlap
+  // `logits`.
   template <class S>
   static void log_probabilities(ConstMatrixRef<S> logits, MatrixView<S> out) {
     require_output_shape(logits, out.rows(), out.cols(), "log_probabilities");
-    for (Index j = 0; j < logits.cols(); ++j) {
-      const auto z = logits.col(j).array();
-      const S max = z.maxCoeff();
-      const S log_sum = max + std::log((z - max).exp().sum());
-      out.col(j).array() = z - log_sum;
-    }
+    simd::log_softmax<S>(logits, out);
   }
 
   // -log p(label | sample) for each sample, in nats.

@@ -70,13 +70,11 @@ bool copy_finite(const S* in, S* out, Index n) {
 #ifndef UINFO_NO_SIMD
   using Batch = xsimd::batch<S>;
   constexpr Index width = Batch::size;
-  xsimd::batch_bool<S> all_finite(true);
   for (; i + width <= n; i += width) {
     const Batch v = Batch::load_unaligned(in + i);
     v.store_unaligned(out + i);
-    all_finite = all_finite && xsimd::isfinite(v);
+    finite = xsimd::all(xsimd::isfinite(v)) && finite;
   }
-  finite = xsimd::all(all_finite);
 #endif
   for (; i < n; ++i) {
     out[i] = in[i];
