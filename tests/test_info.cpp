@@ -613,5 +613,27 @@ TEST_CASE("LayerProbe refuses labels that do not match its samples", "[info][pro
       (LayerProbe<Net, 2>(x, x, {{"y", ten, nine, 2}})),
       Contains("label 'y' has 10 training and 9 held-out values; expected 10 and 10"));
   CHECK_THROWS_WITH((LayerProbe<Net, 2>(x, x, {})), Contains("no labels"));
+  std::vector<Label> three = ten;
+  three[4] = 3;
+  CHECK_THROWS_WITH((LayerProbe<Net, 2>(x, x, {{"y", ten, three, 2}})),
+                    Contains("label 'y' (held-out split) has label 3 at sample 4") &&
+                        Contains("out of range for 2 classes"));
+  LayerProbe<Net, 2> counted(x, x, {{"y", ten, three}});
+  CHECK(counted.labels()[0].classes == 4);
   CHECK_THROWS_WITH(decoder_family_named("svm"), Contains("expected linear or mlp"));
+}
+
+TEST_CASE("LayerProbe names the layer whose output is not finite", "[info][probe]") {
+  using Net = Sequential<float, Input<2>, Dense<3>, Relu, Dense<2>, Tanh>;
+  Net net{Rng{1}};
+  Matrix<float> x(2, 20);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i % 7) - 3.0f;
+  std::vector<Label> y(20);
+  for (std::size_t j = 0; j < y.size(); ++j) y[j] = static_cast<Label>(j % 2);
+  LayerProbe<Net, 2, 4> probe(x, x, {{"y", y, y, 2}});
+  CHECK(probe.measure(net).size() == 2);
+  net.layer<3>().weight().value(1, 2) = std::numeric_limits<float>::infinity();  // a diverged net
+  CHECK_THROWS_AS(probe.measure(net), NonFiniteValue);
+  CHECK_THROWS_WITH(probe.measure(net),
+                    Contains("LayerProbe: layer 4's output on the probe's training samples"));
 }

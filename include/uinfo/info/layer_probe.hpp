@@ -13,6 +13,7 @@
 //   }));
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/info/decoder.hpp"
+#include "uinfo/info/entropy.hpp"
 #include "uinfo/info/usable_information.hpp"
 
 namespace uinfo {
@@ -84,7 +86,7 @@ class LayerProbe {
     if (labels_.empty() || options_.decoders.empty()) {
       throw InvalidArgument("uinfo::LayerProbe: no labels or no decoder families to probe with");
     }
-    for (const ProbeLabel& label : labels_) {
+    for (ProbeLabel& label : labels_) {
       if (static_cast<Index>(label.train.size()) != x_train_.cols() ||
           static_cast<Index>(label.test.size()) != x_test_.cols()) {
         throw InvalidArgument("uinfo::LayerProbe: label '" + label.name + "' has " +
@@ -93,6 +95,14 @@ class LayerProbe {
                               std::to_string(x_train_.cols()) + " and " +
                               std::to_string(x_test_.cols()) + ", one per probe sample");
       }
+      // The labels are fixed: checked here once, not at every measurement.
+      if (label.classes <= 0) {
+        label.classes = std::max(class_count(label.train), class_count(label.test));
+      }
+      require_labels_in_range(label.train, label.classes,
+                              "LayerProbe: label '" + label.name + "' (training split)");
+      require_labels_in_range(label.test, label.classes,
+                              "LayerProbe: label '" + label.name + "' (held-out split)");
     }
     for (std::size_t i = 0; i < layer_count * labels_.size(); ++i) {
       for (const DecoderFamily family : options_.decoders) {
@@ -117,15 +127,19 @@ class LayerProbe {
     keep_outputs(x_train_, train_z_);
     keep_outputs(x_test_, test_z_);
     constexpr std::size_t layer_indices[] = {Layers...};
+    for (std::size_t l = 0; l < layer_count; ++l) {  // once per layer, not per label
+      const std::string layer = "LayerProbe: layer " + std::to_string(layer_indices[l]);
+      require_finite(train_z_[l], layer + "'s output on the probe's training samples");
+      require_finite(test_z_[l], layer + "'s output on the probe's held-out samples");
+    }
     std::vector<ProbeMeasurement> measurements;
     auto decoder = decoders_.begin();
     for (std::size_t l = 0; l < layer_count; ++l) {
       bool prepared = false;  // the layer's linear features, for all its labels
       for (const ProbeLabel& label : labels_) {
+        const Index classes = label.classes;
         const UsableInformationOptions info_options{
-            .classes = label.classes, .reference = options_.reference, .seed = options_.seed};
-        const Index classes = detail::checked_classes(train_z_[l], label.train, test_z_[l],
-                                                      label.test, label.classes);
+            .classes = classes, .reference = options_.reference, .seed = options_.seed};
         for (const DecoderFamily family : options_.decoders) {
           UsableInformation info = std::visit(
               [&](auto& d) {
@@ -149,6 +163,7 @@ class LayerProbe {
     return measurements;
   }
 
+  // The labels as given, each with its class count resolved.
   const std::vector<ProbeLabel>& labels() const { return labels_; }
 
  private:
