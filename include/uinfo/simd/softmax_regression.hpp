@@ -44,11 +44,10 @@ class SamplePanels {
     samples_ = x.cols();
     count_ = (samples_ + width - 1) / width;
     values_.resize(count_ * features_ * width);
-    values_.setZero();  // the padding of the last panel
-    for (Index j = 0; j < samples_; ++j) {
+    for (Index j = 0; j < count_ * width; ++j) {  // the last panel's padding lanes hold zeros
       const Index panel = j / width, lane = j % width;
       for (Index f = 0; f < features_; ++f) {
-        values_[(panel * features_ + f) * width + lane] = x(f, j);
+        values_[(panel * features_ + f) * width + lane] = j < samples_ ? x(f, j) : S(0);
       }
     }
   }
@@ -241,16 +240,28 @@ class SoftmaxRegression {
       bias_sum += gradient[p];
     }
     bias_sum.store_unaligned(binary_sums_.data() + features_ * width);
-    for (Index f = 0; f < features_; ++f) {
-      S* sums = binary_sums_.data() + f * width;
-      Batch sum = Batch::load_unaligned(sums);
-#pragma GCC unroll 8
-      for (int p = 0; p < Panels; ++p) {
-        sum = xsimd::fma(gradient[p], Batch::load_unaligned(x[p] + f * width), sum);
-      }
-      sum.store_unaligned(sums);
+    Index f = 0;
+    for (; f + features_at_once <= features_; f += features_at_once) {
+      add_binary_sums<features_at_once, Panels>(gradient, x, f);
     }
+    for (; f < features_; ++f) add_binary_sums<1, Panels>(gradient, x, f);
     return static_cast<double>(xsimd::hadd(loss));
+  }
+
+  // binary_sums_ of features f .. f + Count gain the panels' gradients times their values: Count
+  // independent chains of multiply-adds, as one feature's chain alone waits on each result.
+  template <int Count, int Panels>
+  void add_binary_sums(const Batch (&gradient)[Panels], const S* const (&x)[Panels], Index f) {
+    Batch sum[Count];
+    for (int i = 0; i < Count; ++i)
+      sum[i] = Batch::load_unaligned(binary_sums_.data() + (f + i) * width);
+#pragma GCC unroll 8
+    for (int p = 0; p < Panels; ++p) {
+      for (int i = 0; i < Count; ++i) {
+        sum[i] = xsimd::fma(gradient[p], Batch::load_unaligned(x[p] + (f + i) * width), sum[i]);
+      }
+    }
+    for (int i = 0; i < Count; ++i) sum[i].store_unaligned(binary_sums_.data() + (f + i) * width);
   }
 
   // dW += dZ xᵀ and db += dZ 1 for the panel, a vector of classes at a time: each feature's
