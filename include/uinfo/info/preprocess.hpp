@@ -48,27 +48,26 @@ class FeatureMap {
   FeatureMap(const Matrix<S>& train, Preprocess how) {
     const Index d = train.rows(), n = train.cols();
     // Statistics in double, a sample at a time: no double copy of the samples.
-    Vector<double> sum = Vector<double>::Zero(d), squares = Vector<double>::Zero(d);
+    Vector<double> sum = Vector<double>::Zero(d);
     for (Index j = 0; j < n; ++j) sum += train.col(j).template cast<double>();
     mean_ = sum / static_cast<double>(n);
-    for (Index j = 0; j < n; ++j)
-      squares += (train.col(j).template cast<double>() - mean_).cwiseAbs2();
-    const Vector<double> variance = squares / static_cast<double>(n);
-    if (how != Preprocess::none && !(mean_.allFinite() && variance.allFinite())) {
-      throw NonFiniteValue(
-          "uinfo: the features are too large to " + to_string(how) +
-          " (their mean or variance overflows a double); has the network's training diverged?");
-    }
     if (how == Preprocess::none) {
       map_ = unmap_ = Matrix<double>::Identity(d, d);
       mean_.setZero();
     } else if (how == Preprocess::standardize) {
+      Vector<double> squares = Vector<double>::Zero(d);
+      for (Index j = 0; j < n; ++j)
+        squares += (train.col(j).template cast<double>() - mean_).cwiseAbs2();
+      const Vector<double> variance = squares / static_cast<double>(n);
+      require_finite_statistics(variance, how);
       const Vector<double> deviation = variance.cwiseSqrt();
       const Vector<double> scale = (deviation.array() > 1e-12).select(deviation, 1.0);
       map_ = scale.cwiseInverse().asDiagonal();
       unmap_ = scale.asDiagonal();
     } else {
-      whiten(covariance(train));
+      Matrix<double> c = covariance(train);
+      require_finite_statistics(c.diagonal(), how);  // the variances
+      whiten(std::move(c));
     }
   }
 
@@ -107,6 +106,14 @@ class FeatureMap {
   }
 
  private:
+  void require_finite_statistics(const Vector<double>& variance, Preprocess how) const {
+    if (!(mean_.allFinite() && variance.allFinite())) {
+      throw NonFiniteValue(
+          "uinfo: the features are too large to " + to_string(how) +
+          " (their mean or variance overflows a double); has the network's training diverged?");
+    }
+  }
+
   // The training features' covariance, accumulated in double over blocks of samples (no double
   // copy of them all).
   Matrix<double> covariance(const Matrix<S>& train) const {
