@@ -250,6 +250,31 @@ void check_softmax_regression(Index samples, Index features, Index classes, doub
 
 }  // namespace
 
+// Every value lands in its panel, feature and lane, and the last panel's padding is zero: feature
+// and sample counts below, at and beyond a vector's width, and a layout reassigned to a new size.
+TEMPLATE_TEST_CASE("sample panels hold each sample's features in its lane", "[loss][simd]", float,
+                   double) {
+  using S = TestType;
+  constexpr Index width = simd::SamplePanels<S>::width;
+  simd::SamplePanels<S> panels;
+  for (const Index features : {Index{1}, width, 2 * width + 3}) {
+    for (const Index samples : {Index{1}, width, 3 * width + 5}) {
+      INFO(features << " features, " << samples << " samples");
+      const Matrix<S> x = random_matrix<S>(features, samples, 21);
+      panels.assign(x);
+      REQUIRE(panels.count() == (samples + width - 1) / width);
+      for (Index p = 0; p < panels.count(); ++p) {
+        for (Index f = 0; f < features; ++f) {
+          for (Index lane = 0; lane < width; ++lane) {
+            const Index j = p * width + lane;
+            REQUIRE(panels.panel(p)[f * width + lane] == (j < samples ? x(f, j) : S(0)));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("the fused softmax regression gives the loss and gradients of the layers", "[loss]") {
   check_softmax_regression<float>(37, 5, 3, 1.0, 1e-5);
   check_softmax_regression<float>(64, 9, 2, 1.0, 1e-5);

@@ -17,6 +17,7 @@
 // broadcast weight and each stored partial sum serves several panels.
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <utility>
 
@@ -26,6 +27,34 @@
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 
 namespace uinfo::simd {
+
+namespace detail {
+// Rows f .. f + Width of columns first .. first + Width of x into `panel` (row i's values
+// contiguous at panel + (f + i) * Width): a square block transposed in registers (Eigen's
+// in-register transpose, which its GEMM packing uses) when Eigen's vectors hold Width values;
+// element by element, a cache line per store, otherwise.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // Eigen's packet types as arguments
+template <Scalar S, Index Width>
+void transpose_square(ConstMatrixRef<S>& x, Index first, Index f, S* panel) {
+  using Packet = typename Eigen::internal::packet_traits<S>::type;
+  if constexpr (Eigen::internal::unpacket_traits<Packet>::size == Width) {
+    Eigen::internal::PacketBlock<Packet, Width> block;
+    for (Index lane = 0; lane < Width; ++lane) {
+      block.packet[lane] = Eigen::internal::ploadu<Packet>(x.col(first + lane).data() + f);
+    }
+    Eigen::internal::ptranspose(block);
+    for (Index i = 0; i < Width; ++i)
+      Eigen::internal::pstoreu(panel + (f + i) * Width, block.packet[i]);
+  } else {
+    for (Index i = 0; i < Width; ++i) {
+      for (Index lane = 0; lane < Width; ++lane)
+        panel[(f + i) * Width + lane] = x(f + i, first + lane);
+    }
+  }
+}
+#pragma GCC diagnostic pop
+}  // namespace detail
 
 // Samples (features x samples) laid out in panels of one vector's width: a panel holds, for each
 // feature, its samples' values in one vector; the last panel is padded with zeros. Built once per
@@ -44,10 +73,18 @@ class SamplePanels {
     samples_ = x.cols();
     count_ = (samples_ + width - 1) / width;
     values_.resize(count_ * features_ * width);
-    for (Index j = 0; j < count_ * width; ++j) {  // the last panel's padding lanes hold zeros
-      const Index panel = j / width, lane = j % width;
-      for (Index f = 0; f < features_; ++f) {
-        values_[(panel * features_ + f) * width + lane] = j < samples_ ? x(f, j) : S(0);
+    for (Index p = 0; p < count_; ++p) {
+      S* panel = values_.data() + p * features_ * width;
+      const Index first = p * width, lanes = std::min(width, samples_ - first);
+      Index f = 0;
+      if (lanes == width) {
+        for (; f + width <= features_; f += width)
+          detail::transpose_square<S, width>(x, first, f, panel);
+      }
+      for (; f < features_; ++f) {  // the last panel's padding lanes hold zeros
+        for (Index lane = 0; lane < width; ++lane) {
+          panel[f * width + lane] = lane < lanes ? x(f, first + lane) : S(0);
+        }
       }
     }
   }
