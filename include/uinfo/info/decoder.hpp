@@ -195,20 +195,14 @@ class LinearDecoder {
     detail::require_fitted(net_.has_value(), "LinearDecoder");
     const auto& dense = net_->template layer<1>();
     const Matrix<S> w = dense.weight().value * map_.matrix().template cast<S>();
-    const Vector<S> mean = map_.mean().template cast<S>();
     Matrix<S> logits(w.rows(), z.cols());
-    // Centred a block of samples at a time, which stays in cache, rather than a copy of all of z;
-    // and a row at a time: a product with a few rows runs as dot products over the samples, where
-    // a general product would first pack all of them.
-    constexpr Index block = 256;
-    Matrix<S> centred(z.rows(), std::min(block, z.cols()));
-    for (Index first = 0; first < z.cols(); first += block) {
-      const Index cols = std::min(block, z.cols() - first);
-      centred.leftCols(cols) = z.middleCols(first, cols).colwise() - mean;
+    // A row at a time: a product with a few rows runs as dot products over the samples, where a
+    // general product would first pack all of them.
+    map_.for_each_centred_block(z, [&](Index first, const Matrix<S>& centred) {
       for (Index c = 0; c < w.rows(); ++c) {
-        logits.row(c).segment(first, cols).noalias() = w.row(c) * centred.leftCols(cols);
+        logits.row(c).segment(first, centred.cols()).noalias() = w.row(c) * centred;
       }
-    }
+    });
     logits.colwise() += dense.bias().value.col(0);
     SoftmaxCrossEntropy::log_probabilities<S>(logits, out);
   }

@@ -80,18 +80,33 @@ class FeatureMap {
   // precision of the features themselves, by the tiled product when it has a vector of outputs
   // (Eigen's would pack both operands first).
   Matrix<S> operator()(const Matrix<S>& z) const {
-    const Matrix<S> centred = z.colwise() - mean_.template cast<S>();
     const Matrix<S> map = map_.template cast<S>();
     Matrix<S> mapped(map.rows(), z.cols());
-    if (simd::tiles_rows<S>(map.rows())) {
-      simd::multiply<S>(MatrixView<S>(mapped.data(), mapped.rows(), mapped.cols()),
-                        ConstMatrixView<S>(map.data(), map.rows(), map.cols()),
-                        ConstMatrixView<S>(centred.data(), centred.rows(), centred.cols()),
-                        nullptr);
-    } else {
-      mapped.noalias() = map * centred;
-    }
+    for_each_centred_block(z, [&](Index first, const Matrix<S>& centred) {
+      auto out = mapped.middleCols(first, centred.cols());
+      if (simd::tiles_rows<S>(map.rows())) {
+        simd::multiply<S>(MatrixView<S>(out.data(), out.rows(), out.cols()),
+                          ConstMatrixView<S>(map.data(), map.rows(), map.cols()),
+                          ConstMatrixView<S>(centred.data(), centred.rows(), centred.cols()),
+                          nullptr);
+      } else {
+        out.noalias() = map * centred;
+      }
+    });
     return mapped;
+  }
+
+  // Calls f(first, centred) with z - mean in S, a block of samples from column `first` at a time:
+  // a block stays in cache where a centred copy of all of z would not.
+  template <class F>
+  void for_each_centred_block(const Matrix<S>& z, F&& f) const {
+    constexpr Index block = 256;
+    const Vector<S> mean = mean_.template cast<S>();
+    Matrix<S> centred;
+    for (Index first = 0; first < z.cols(); first += block) {
+      centred = z.middleCols(first, std::min(block, z.cols() - first)).colwise() - mean;
+      f(first, std::as_const(centred));
+    }
   }
 
   // Given an affine layer y = W x + b over the features of `previous`, the weights that compute
