@@ -68,7 +68,8 @@ Labels random_labels(Index count, Index classes, std::uint64_t seed) {
 // value, per_sample_loss and value_and_gradient agree on a random batch.
 template <class S>
 void check_consistency(double tolerance) {
-  // 7 samples, and 600: the vectorised entry points work in blocks of 256 columns.
+  // 7 samples, and 600: several blocks and a tail for the vectorised entry points (256 columns
+  // at a time for value_and_gradient, a vector's width for log_probabilities).
   for (const Index n : {7, 600}) {
     const Matrix<S> logits = random_matrix<S>(4, n, 1, 3.0);
     const Labels labels = random_labels(n, 4, 2);
