@@ -117,8 +117,7 @@ struct SoftmaxCrossEntropy {
 
   template <class Column>
   static auto sample_loss(const Column& z, Label label) {
-    const auto max = z.maxCoeff();
-    return max + std::log((z - max).exp().sum()) - z(label);
+    return simd::log_sum_exp(z) - z(label);
   }
 };
 

@@ -5,11 +5,21 @@
 // (xsimd 8's gather and scatter take a scalar path on AVX-512, slower than these copies.)
 #pragma once
 
+#include <cmath>
+
 #include <xsimd/xsimd.hpp>
 
 #include "uinfo/core/tensor.hpp"
 
 namespace uinfo::simd {
+
+// log sum_c exp(z_c) of one column (an Eigen array), through its max so that large values do not
+// overflow.
+template <class Column>
+auto log_sum_exp(const Column& z) {
+  const auto max = z.maxCoeff();
+  return max + std::log((z - max).exp().sum());
+}
 
 // out(k, j) = z(k, j) - log sum_c exp(z(c, j)), through the column's max so that large logits
 // do not overflow. `out` (contiguous) must not overlap `z`.
@@ -33,11 +43,7 @@ void log_softmax(ConstMatrixRef<S> z, MatrixView<S> out) {
     out.middleCols(j, width) = block.transpose();
   }
 #endif
-  for (; j < n; ++j) {
-    const auto column = z.col(j).array();
-    const S max = column.maxCoeff();
-    out.col(j).array() = column - (max + std::log((column - max).exp().sum()));
-  }
+  for (; j < n; ++j) out.col(j).array() = z.col(j).array() - log_sum_exp(z.col(j).array());
 }
 
 }  // namespace uinfo::simd

@@ -29,28 +29,27 @@
 namespace uinfo::simd {
 
 namespace detail {
-// Rows f .. f + Width of columns first .. first + Width of x into `panel` (row i's values
-// contiguous at panel + (f + i) * Width): a square block transposed in registers (Eigen's
-// in-register transpose, which its GEMM packing uses) when Eigen's vectors hold Width values;
-// element by element, a cache line per store, otherwise.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"  // Eigen's packet types as arguments
+// Whether Eigen's vectors hold Width values of S: then transpose_square can run.
+template <Scalar S, Index Width>
+constexpr bool transposes_in_registers =
+    Eigen::internal::unpacket_traits<typename Eigen::internal::packet_traits<S>::type>::size ==
+    Width;
+
+// Rows f .. f + Width of columns first .. first + Width of x into `panel` (row i's values
+// contiguous at panel + (f + i) * Width), a square block transposed in registers: Eigen's
+// in-register transpose, which its GEMM packing uses.
 template <Scalar S, Index Width>
 void transpose_square(ConstMatrixRef<S>& x, Index first, Index f, S* panel) {
   using Packet = typename Eigen::internal::packet_traits<S>::type;
-  if constexpr (Eigen::internal::unpacket_traits<Packet>::size == Width) {
-    Eigen::internal::PacketBlock<Packet, Width> block;
-    for (Index lane = 0; lane < Width; ++lane) {
-      block.packet[lane] = Eigen::internal::ploadu<Packet>(x.col(first + lane).data() + f);
-    }
-    Eigen::internal::ptranspose(block);
-    for (Index i = 0; i < Width; ++i)
-      Eigen::internal::pstoreu(panel + (f + i) * Width, block.packet[i]);
-  } else {
-    for (Index i = 0; i < Width; ++i) {
-      for (Index lane = 0; lane < Width; ++lane)
-        panel[(f + i) * Width + lane] = x(f + i, first + lane);
-    }
+  Eigen::internal::PacketBlock<Packet, Width> block;
+  for (Index lane = 0; lane < Width; ++lane) {
+    block.packet[lane] = Eigen::internal::ploadu<Packet>(x.col(first + lane).data() + f);
+  }
+  Eigen::internal::ptranspose(block);
+  for (Index i = 0; i < Width; ++i) {
+    Eigen::internal::pstoreu(panel + (f + i) * Width, block.packet[i]);
   }
 }
 #pragma GCC diagnostic pop
@@ -77,11 +76,15 @@ class SamplePanels {
       S* panel = values_.data() + p * features_ * width;
       const Index first = p * width, lanes = std::min(width, samples_ - first);
       Index f = 0;
-      if (lanes == width) {
-        for (; f + width <= features_; f += width)
-          detail::transpose_square<S, width>(x, first, f, panel);
+      if constexpr (detail::transposes_in_registers<S, width>) {
+        if (lanes == width) {
+          for (; f + width <= features_; f += width) {
+            detail::transpose_square<S, width>(x, first, f, panel);
+          }
+        }
       }
-      for (; f < features_; ++f) {  // the last panel's padding lanes hold zeros
+      // The rest a value at a time (a cache line per store); the last panel's padding is zero.
+      for (; f < features_; ++f) {
         for (Index lane = 0; lane < width; ++lane) {
           panel[f * width + lane] = lane < lanes ? x(f, first + lane) : S(0);
         }
