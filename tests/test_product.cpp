@@ -102,6 +102,7 @@ struct Recorder {
   using Batch = xsimd::batch<S>;
   Matrix<S>& values;
   Matrix<int>& given;
+  void prefetch(Index) const {}
   void apply(Index i, Batch value) const { apply(i, value, Batch(S(0)) != Batch(S(0))); }
   void apply(Index i, Batch value, xsimd::batch_bool<S> keep) const {
     std::array<S, Batch::size> v{}, kept{};

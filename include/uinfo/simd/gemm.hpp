@@ -40,6 +40,7 @@ template <class S>
 struct Store {
   using Batch = xsimd::batch<S>;
   S* out;
+  void prefetch(Index i) const { __builtin_prefetch(out + i, 1); }
   void apply(Index i, Batch value) const { value.store_unaligned(out + i); }
   void apply(Index i, Batch value, xsimd::batch_bool<S> keep) const {
     xsimd::select(keep, Batch::load_unaligned(out + i), value).store_unaligned(out + i);
@@ -84,6 +85,9 @@ inline void accumulate_tile(const Operands<S>& o, Index row, const S* b, Index l
   }
 }
 
+// The shortest sum during which a tile prefetches its consumer's lines.
+inline constexpr Index min_sum_to_prefetch = 8;
+
 // One tile: MB vectors of rows from `row`, NC columns from `column` (b and ldb as above);
 // `keep`, if not null, marks the lanes of the (single) vector that the consumer has already been
 // given.
@@ -96,6 +100,13 @@ inline void tile(const Operands<S>& o, Index row, Index column, const S* b, Inde
   for (int v = 0; v < MB; ++v) {
     const Batch start = o.init ? Batch::load_unaligned(o.init + row + v * width) : Batch(S(0));
     for (int c = 0; c < NC; ++c) acc[v][c] = start;
+  }
+  // The consumer's lines (for an update: weights and optimizer state, which for a 784 x 256
+  // layer live in L2) are fetched while the sums run. A short sum has nothing to hide the fetch
+  // behind: MLP step at batch 32 4% faster, at batch 1 4% slower unless skipped there.
+  if (o.k >= min_sum_to_prefetch) {
+    for (int c = 0; c < NC; ++c)
+      for (int v = 0; v < MB; ++v) consume.prefetch((column + c) * o.m + row + v * width);
   }
   accumulate_tile<MB, NC, OpB>(o, row, b, ldb, acc);
   for (int c = 0; c < NC; ++c) {
@@ -172,7 +183,7 @@ void multiply(MatrixView<S> c, ConstMatrixView<S> a, ConstMatrixView<S> b, const
 
 // Hands every vector of g = a bᵀ (a: m x k, b: n x k; g: m x n, column-major) to
 // consume.apply(index of its first element, value[, lanes already given]) as soon as it is
-// computed, for tiles_rows<S>(m).
+// computed, for tiles_rows<S>(m); consume.prefetch(index) announces a vector a little before.
 template <class S, class Consume>
 void multiply_transposed(ConstMatrixView<S> a, ConstMatrixView<S> b, Consume& consume) {
   detail::tiled_product<Op::transposed>(

@@ -44,6 +44,12 @@ class BoundUpdate {
 
   BoundUpdate(S* w, Op op, States*... states) : w_(w), op_(op), states_(states...) {}
 
+  // Elements [i, i + Batch::size) will be updated soon.
+  void prefetch(Index i) const {
+    __builtin_prefetch(w_ + i, 1);
+    std::apply([&](auto*... s) { (__builtin_prefetch(s + i, 1), ...); }, states_);
+  }
+
   // Elements [i, i + Batch::size), whose gradient is g.
   void apply(Index i, Batch g) const {
     Batch weight = Batch::load_unaligned(w_ + i);
