@@ -311,6 +311,15 @@ void check_float_path(Optimizer optimizer, ReferenceStep reference_step) {
 }  // namespace
 
 TEST_CASE("the float SIMD path agrees with a double reference on long blocks", "[optim]") {
+  SECTION("SGD, momentum (the rule compiled without decay terms)") {
+    // Step 1 moves w by 0.1 g, |g| >= 0.1: >= 0.01.
+    const double lr = 0.1, mu = 0.9;
+    check_float_path(Sgd({.lr = lr, .momentum = mu}),
+                     [=](double& w, double g, double& v, double&, int) {
+                       v = mu * v + g;
+                       w -= lr * v;
+                     });
+  }
   SECTION("SGD, Nesterov momentum, coupled decay") {
     // Step 1 moves w by 0.1 (d + 0.9 d), |d| >= 0.1 - 0.01 (|g| >= 0.1, |w| <= 1): >= 0.017.
     const double lr = 0.1, mu = 0.9, wd = 0.01;
@@ -385,6 +394,9 @@ void check_fused_equals_separate(const Optimizer& options) {
 TEST_CASE("an update fused into the backward pass gives the same weights bit for bit", "[optim]") {
   SECTION("SGD") {
     check_fused_equals_separate(Sgd({.lr = 0.1}));
+  }
+  SECTION("SGD, momentum (the rule compiled without decay terms)") {
+    check_fused_equals_separate(Sgd({.lr = 0.1, .momentum = 0.9}));
   }
   SECTION("SGD, Nesterov momentum, coupled decay") {
     check_fused_equals_separate(
