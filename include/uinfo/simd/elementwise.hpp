@@ -8,9 +8,8 @@
 
 #include <cmath>
 
-#include <xsimd/xsimd.hpp>
-
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

@@ -16,11 +16,10 @@
 
 #include <algorithm>
 
-#include <xsimd/xsimd.hpp>
-
 #include "uinfo/core/product.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/simd/update.hpp"
+#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

@@ -7,9 +7,8 @@
 
 #include <cmath>
 
-#include <xsimd/xsimd.hpp>
-
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

@@ -21,10 +21,9 @@
 #include <span>
 #include <utility>
 
-#include <xsimd/xsimd.hpp>
-
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
+#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

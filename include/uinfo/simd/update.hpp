@@ -10,9 +10,8 @@
 #include <array>
 #include <tuple>
 
-#include <xsimd/xsimd.hpp>
-
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 
