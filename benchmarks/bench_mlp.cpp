@@ -13,6 +13,7 @@
 // depend on the run length (Google Benchmark's final run starts from a fresh net, like the peers).
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <span>
 #include <utility>
 
@@ -24,6 +25,7 @@
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/optim/sgd.hpp"
+#include "uinfo/simd/xsimd.hpp"
 #include "uinfo/train/fit.hpp"
 
 namespace uinfo::bench {
@@ -85,6 +87,55 @@ BENCHMARK_TEMPLATE(BM_MlpTrainStep, 16, 16, 16)
     ->Name("BM_MlpTrainStep/mlp_tiny_train")
     ->ArgNames({"batch", "ftz"})
     ->Args({1, 0})
+    ->UseRealTime();
+
+// The memory passes that a batch-1 step of the MLP cannot avoid, alone: the forward pass reads
+// every weight, the fused SGD-momentum update reads and writes every weight and its velocity, and
+// the input gradients of the layers above the first read their weights again. As plain vector
+// loops over arrays of the network's sizes (a sum per pass, a constant gradient, no activations
+// or loss), they time the floor that this memory traffic sets under the step; compare.sh sets the
+// batch-1 step against it. Items: samples (one per pass set), as for the step.
+template <Index In, Index H1, Index H2>
+void BM_MlpMemoryPasses(benchmark::State& state) {
+  using Batch = xsimd::batch<float>;
+  constexpr Index width = Batch::size;
+  constexpr std::array<Index, 3> sizes{In * H1, H1 * H2, H2 * 10};
+  static_assert(sizes[0] % width == 0 && sizes[1] % width == 0 && sizes[2] % width == 0);
+  std::array<Matrix<float>, 3> weights, velocities;
+  for (std::size_t l = 0; l < sizes.size(); ++l) {
+    weights[l] = random_matrix(sizes[l], 1, l, 0.01);
+    velocities[l] = Matrix<float>::Zero(sizes[l], 1);
+  }
+  auto read = [](const Matrix<float>& w) {  // four sums, so that no add waits for the last
+    Batch sum[4] = {Batch(0.f), Batch(0.f), Batch(0.f), Batch(0.f)};
+    for (Index i = 0; i < w.size(); i += 4 * width) {
+      for (Index j = 0; j < 4 && i + j * width < w.size(); ++j)
+        sum[j] += Batch::load_unaligned(w.data() + i + j * width);
+    }
+    return xsimd::hadd(sum[0] + sum[1] + sum[2] + sum[3]);
+  };
+  const Batch gradient(1e-6f), mu(0.9f), lr(0.01f);
+  for (auto _ : state) {
+    float sums = 0;
+    for (const auto& w : weights) sums += read(w);                            // forward
+    for (std::size_t l = 1; l < sizes.size(); ++l) sums += read(weights[l]);  // input gradients
+    for (std::size_t l = 0; l < sizes.size(); ++l) {                          // the update
+      float* w = weights[l].data();
+      float* v = velocities[l].data();
+      for (Index i = 0; i < sizes[l]; i += width) {
+        const Batch velocity = xsimd::fma(mu, Batch::load_unaligned(v + i), gradient);
+        velocity.store_unaligned(v + i);
+        xsimd::fnma(lr, velocity, Batch::load_unaligned(w + i)).store_unaligned(w + i);
+      }
+    }
+    benchmark::DoNotOptimize(sums);
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, 1);
+}
+
+BENCHMARK_TEMPLATE(BM_MlpMemoryPasses, 784, 256, 128)
+    ->Name("BM_MlpMemoryPasses/mlp_train/batch:1")
     ->UseRealTime();
 
 }  // namespace

@@ -15,7 +15,7 @@
 # machine the load changes from one repetition to the next, and a ratio of runs a minute apart
 # sees less of that than a ratio of medians.
 # then the share of the one-thread FMA peak that uinfo's MLP steps reach on the multiply-adds
-# they execute. uinfo runs one network on one thread by design (parallelism goes across
+# they execute, and the batch-1 step against the memory passes it cannot avoid, timed alone. uinfo runs one network on one thread by design (parallelism goes across
 # networks), so its rows at 2 threads time the same single-thread step against 2-thread peers.
 # uinfo's `_ftz` rows flush subnormals to zero (fit()'s default; see bench_mlp.cpp) and are
 # compared with the same, unflushed, peer runs; `_warm` is a re-probe from the previous weights.
@@ -99,8 +99,10 @@ log=$BUILD/compare_stderr.txt
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 read -ra batches <<<"$BATCHES"
 batch_alternatives=$(IFS='|'; echo "${batches[*]}")
-# mlp_tiny_train (16-16-16-10 at batch 1) runs whenever batch 1 does.
-mlp_filter="^BM_MlpTrainStep/(mlp_train/batch:(${batch_alternatives})|mlp_tiny_train/batch:1)/"
+# mlp_tiny_train (16-16-16-10 at batch 1) and the memory passes alone (BM_MlpMemoryPasses, the
+# floor under the batch-1 step) run whenever batch 1 does.
+mlp_filter="^BM_Mlp(TrainStep/(mlp_train/batch:(${batch_alternatives})|mlp_tiny_train/batch:1)/"
+mlp_filter+="|MemoryPasses/mlp_train/batch:(${batch_alternatives})/)"
 probe_filter='^BM_LinearDecoder(FromScratch|Reprobe/warm:1)'
 
 # run_uinfo NAME DIR THREADS BENCH FILTER: Google Benchmark CSV -> result lines. The case is the
@@ -117,6 +119,9 @@ run_uinfo() {
           sub(/batch:/, "", part[3])
           print name, part[2] (part[4] == "ftz:1" ? "_ftz" : ""), threads, part[3],
                 $column["items_per_second"], "gflops=" $column["GFLOP/s"]
+        } else if (part[1] == "BM_MlpMemoryPasses") {
+          sub(/batch:/, "", part[3])
+          print name, "mlp_memory_passes", threads, part[3], $column["items_per_second"]
         } else {
           print name, "linear_probe" ($1 ~ /warm:1/ ? "_warm" : ""), threads, 0,
                 $column["items_per_second"], "ce_nats=" $column["ce_nats"]

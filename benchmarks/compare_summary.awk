@@ -37,6 +37,22 @@ function sort_cases(n,    i, j, a, b, t) {
   }
 }
 
+# The batch-1 step against its memory passes alone (BM_MlpMemoryPasses: every weight read by the
+# forward pass, read and written with its velocity by the fused update, read again for the input
+# gradients): the share of that floor's rate the step reaches, and what the floor would be against
+# PyTorch's batch-1 step.
+function memory_floor(    floor_key, step_key, torch_key) {
+  floor_key = "uinfo" SUBSEP "mlp_memory_passes" SUBSEP 1 SUBSEP 1
+  step_key = "uinfo" SUBSEP "mlp_train_ftz" SUBSEP 1 SUBSEP 1
+  torch_key = "pytorch" SUBSEP "mlp_train" SUBSEP 1 SUBSEP 1
+  if (!(("value", floor_key) in values) || !(("value", step_key) in values)) return
+  printf "\nMemory passes of a batch-1 step alone: %.0f samples/s; the step (mlp_train_ftz) reaches %.1f%% of that rate",
+         median(values["value", floor_key]), 100 * paired_median(step_key, floor_key, "value")
+  if (("value", torch_key) in values)
+    printf "; the floor itself is %.2fx PyTorch", paired_median(floor_key, torch_key, "value")
+  printf "\n"
+}
+
 NF >= 5 && $5 ~ /^[0-9.e+-]+$/ {
   key = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
   rep = 0
@@ -80,6 +96,7 @@ END {
       printf "\n"
     }
   }
+  memory_floor()
   if (peak_key == "") exit
   printf "\nFMA peak (1 thread, AVX-512): %.1f GFLOP/s (median); share of it that the MLP steps reach on the multiply-adds they execute:\n",
          median(values["value", peak_key])
