@@ -58,7 +58,7 @@ std::vector<Measurement> run_seed(const Settings& s, std::uint64_t seed,
                                        &timing);
 }
 
-// All seeds, in parallel; rows reach info.csv as each seed finishes.
+// All seeds, in parallel; rows reach info.csv in seed order as the seeds finish.
 template <class Net>
 std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
                          uinfo::probing::Timing& timing) {

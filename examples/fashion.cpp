@@ -81,7 +81,7 @@ std::string grouping_names() {
   return names;
 }
 
-// All seeds, in parallel; rows reach info.csv as each seed finishes.
+// All seeds, in parallel; rows reach info.csv in seed order as the seeds finish.
 template <class Model>
 std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
                          const std::filesystem::path& dir, uinfo::probing::Timing& timing) {

@@ -1,5 +1,6 @@
 // A probed experiment's seeds, in parallel: each trains and probes one network; its measurements
-// reach OUT/info.csv as soon as it finishes, so an interrupted run keeps the seeds it completed.
+// reach OUT/info.csv as soon as it and every seed before it have finished, so the file is the same
+// whatever the thread count, and an interrupted run keeps the seeds it completed in order.
 #pragma once
 
 #include <uinfo/uinfo.hpp>
@@ -37,6 +38,8 @@ std::vector<Row> run_seeds(const SeedRuns& runs, const std::filesystem::path& di
     bar.advance();
   };
   std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(runs.seeds));
+  std::vector<bool> finished(by_seed.size());
+  std::size_t written = 0;  // seeds whose rows are in info.csv
   parallel::for_each_job(by_seed.size(), runs.threads, [&](std::size_t i) {
     const std::uint64_t seed = runs.first_seed + i;
     Timing seed_timing;
@@ -45,8 +48,11 @@ std::vector<Row> run_seeds(const SeedRuns& runs, const std::filesystem::path& di
       rows.push_back({seed, std::move(m)});
     const std::lock_guard lock(mutex);
     timing += seed_timing;
-    for (const Row& r : rows) write_measurement(csv, r.seed, r.m);
     by_seed[i] = std::move(rows);
+    finished[i] = true;
+    for (; written < by_seed.size() && finished[written]; ++written) {
+      for (const Row& r : by_seed[written]) write_measurement(csv, r.seed, r.m);
+    }
   });
   bar.finish();
   std::vector<Row> all;
