@@ -169,27 +169,28 @@ std::map<Key, Outcome> run_all(const Settings& s, const std::filesystem::path& d
   };
   std::map<Key, Outcome> outcomes;
   checkerboard::with_network(s.network, [&]<class Net>() {
-    uinfo::parallel::for_each_job(jobs.size(), s.network.threads, [&](std::size_t j) {
-      const Job& job = jobs[j];
-      const auto rows = run_job<Net>(s, job, epoch_done);
-      // A pretrained run's perturbation happened before its first probe (epoch 0).
-      const double perturbation_end = job.kind == "pretrained" ? 0.0 : job.k;
-      const double last = rows.back().epoch;
-      const std::lock_guard lock(mutex);
-      for (const Measurement& m : rows) {
-        uinfo::probing::write_measurement(csv, job.seed, m, job.kind, job.k);
-        Outcome& o = outcomes[{job.kind, job.k, m.decoder}];
-        if (m.label == "colour" && m.epoch == perturbation_end)
-          o.colour_after_perturbation.push_back(m.info.bits);
-        if (m.epoch != last) continue;
-        if (m.label == "colour") {
-          o.final_colour.push_back(m.info.bits);
-          o.final_accuracy.push_back(m.task_accuracy);
-        } else {
-          o.final_direction.push_back(m.info.bits);
-        }
-      }
-    });
+    uinfo::parallel::for_each_job_in_order(
+        jobs.size(), s.network.threads,
+        [&](std::size_t j) { return run_job<Net>(s, jobs[j], epoch_done); },
+        [&](std::size_t j, const auto& rows) {
+          const Job& job = jobs[j];
+          // A pretrained run's perturbation happened before its first probe (epoch 0).
+          const double perturbation_end = job.kind == "pretrained" ? 0.0 : job.k;
+          const double last = rows.back().epoch;
+          for (const Measurement& m : rows) {
+            uinfo::probing::write_measurement(csv, job.seed, m, job.kind, job.k);
+            Outcome& o = outcomes[{job.kind, job.k, m.decoder}];
+            if (m.label == "colour" && m.epoch == perturbation_end)
+              o.colour_after_perturbation.push_back(m.info.bits);
+            if (m.epoch != last) continue;
+            if (m.label == "colour") {
+              o.final_colour.push_back(m.info.bits);
+              o.final_accuracy.push_back(m.task_accuracy);
+            } else {
+              o.final_direction.push_back(m.info.bits);
+            }
+          }
+        });
   });
   bar.finish();
   return outcomes;

@@ -89,7 +89,7 @@ std::vector<Job> shard_jobs(const std::vector<Job>& jobs, int index, int count) 
 
 const std::vector<std::string> columns = uinfo::probing::measurement_columns({"lr", "batch"});
 
-// Trains every job, writing rows to DIR/info.csv as each job finishes.
+// Trains every job, writing rows to DIR/info.csv in job order as the jobs finish.
 void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesystem::path& dir) {
   uinfo::CsvWriter csv(dir / "info.csv", columns);
   uinfo::ProgressBar bar(static_cast<long>(jobs.size()) * s.epochs, "sweeping", !s.quiet);
@@ -99,23 +99,26 @@ void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesy
     bar.advance();
   };
   checkerboard::with_network(s.network, [&]<class Net>() {
-    uinfo::parallel::for_each_job(jobs.size(), s.network.threads, [&](std::size_t j) {
-      const Job& job = jobs[j];
-      const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
-      Net net = checkerboard::make_network<Net>(s.network, job.seed);
-      auto probe =
-          checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data, job.seed);
-      const checkerboard::Phase phases[] = {{.epochs = s.epochs,
-                                             .lr = job.lr,
-                                             .batch = job.batch,
-                                             .momentum = s.momentum,
-                                             .weight_decay = s.weight_decay}};
-      const auto rows =
-          checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
-      const std::lock_guard lock(mutex);
-      for (const auto& m : rows)
-        uinfo::probing::write_measurement(csv, job.seed, m, job.lr, job.batch);
-    });
+    uinfo::parallel::for_each_job_in_order(
+        jobs.size(), s.network.threads,
+        [&](std::size_t j) {
+          const Job& job = jobs[j];
+          const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
+          Net net = checkerboard::make_network<Net>(s.network, job.seed);
+          auto probe = checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data,
+                                                                                    job.seed);
+          const checkerboard::Phase phases[] = {{.epochs = s.epochs,
+                                                 .lr = job.lr,
+                                                 .batch = job.batch,
+                                                 .momentum = s.momentum,
+                                                 .weight_decay = s.weight_decay}};
+          return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
+        },
+        [&](std::size_t j, const auto& rows) {
+          const Job& job = jobs[j];
+          for (const auto& m : rows)
+            uinfo::probing::write_measurement(csv, job.seed, m, job.lr, job.batch);
+        });
   });
   bar.finish();
 }

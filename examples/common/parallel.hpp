@@ -8,7 +8,10 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace uinfo::parallel {
@@ -42,6 +45,26 @@ void for_each_job(std::size_t jobs, int threads, Run run) {
   for (int t = 0; t < thread_count(jobs, threads); ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+// for_each_job with each result r = run(i) handed to consume(i, std::move(r)) in job order: job
+// i's as soon as it and every job before it have finished, on one thread at a time. Files that
+// consume writes, and sums it takes, then do not depend on the thread count or on which job
+// finished first.
+template <class Run, class Consume>
+void for_each_job_in_order(std::size_t jobs, int threads, Run run, Consume consume) {
+  std::vector<std::optional<std::invoke_result_t<Run&, std::size_t>>> results(jobs);
+  std::size_t next = 0;  // the first job not consumed yet
+  std::mutex mutex;
+  for_each_job(jobs, threads, [&](std::size_t i) {
+    auto result = run(i);
+    const std::lock_guard lock(mutex);
+    results[i] = std::move(result);
+    for (; next < jobs && results[next]; ++next) {
+      consume(next, std::move(*results[next]));
+      results[next].reset();
+    }
+  });
 }
 
 }  // namespace uinfo::parallel

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common/curves.hpp"
@@ -37,26 +38,24 @@ std::vector<Row> run_seeds(const SeedRuns& runs, const std::filesystem::path& di
     const std::lock_guard lock(mutex);
     bar.advance();
   };
-  std::vector<std::vector<Row>> by_seed(static_cast<std::size_t>(runs.seeds));
-  std::vector<bool> finished(by_seed.size());
-  std::size_t written = 0;  // seeds whose rows are in info.csv
-  parallel::for_each_job(by_seed.size(), runs.threads, [&](std::size_t i) {
-    const std::uint64_t seed = runs.first_seed + i;
-    Timing seed_timing;
-    std::vector<Row> rows;
-    for (Measurement& m : run_seed(seed, epoch_done, seed_timing))
-      rows.push_back({seed, std::move(m)});
-    const std::lock_guard lock(mutex);
-    timing += seed_timing;
-    by_seed[i] = std::move(rows);
-    finished[i] = true;
-    for (; written < by_seed.size() && finished[written]; ++written) {
-      for (const Row& r : by_seed[written]) write_measurement(csv, r.seed, r.m);
-    }
-  });
-  bar.finish();
   std::vector<Row> all;
-  for (auto& rows : by_seed) all.insert(all.end(), rows.begin(), rows.end());
+  parallel::for_each_job_in_order(
+      static_cast<std::size_t>(runs.seeds), runs.threads,
+      [&](std::size_t i) {
+        const std::uint64_t seed = runs.first_seed + i;
+        std::pair<std::vector<Row>, Timing> result;
+        for (Measurement& m : run_seed(seed, epoch_done, result.second))
+          result.first.push_back({seed, std::move(m)});
+        return result;
+      },
+      [&](std::size_t, std::pair<std::vector<Row>, Timing>&& result) {
+        timing += result.second;
+        for (Row& r : result.first) {
+          write_measurement(csv, r.seed, r.m);
+          all.push_back(std::move(r));
+        }
+      });
+  bar.finish();
   return all;
 }
 
