@@ -19,13 +19,13 @@
 
 #include "bench_util.hpp"
 #include "uinfo/core/denormals.hpp"
+#include "uinfo/core/external.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/relu.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/optim/sgd.hpp"
-#include "uinfo/simd/xsimd.hpp"
 #include "uinfo/train/fit.hpp"
 
 namespace uinfo::bench {

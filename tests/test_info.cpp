@@ -16,7 +16,8 @@
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/tanh.hpp"
 
-// After uinfo, which includes Eigen/Core with GCC 12's false AVX-512 warnings silenced.
+// After uinfo, which includes Eigen/Core with GCC 12's false AVX-512 warnings silenced
+// (core/external.hpp).
 #include <Eigen/Cholesky>
 
 using namespace uinfo;

@@ -8,6 +8,7 @@
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/denormals.hpp"
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/file.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"

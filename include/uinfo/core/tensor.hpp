@@ -6,17 +6,7 @@
 
 #include <concepts>
 
-// GCC 12 reports false "(may be) used uninitialized" warnings inside Eigen's AVX-512 packet code;
-// they are attributed to Eigen's lines, so silencing them around the include keeps ours on.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <Eigen/Core>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "uinfo/core/external.hpp"
 
 namespace uinfo {
 

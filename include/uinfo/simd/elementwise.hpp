@@ -8,8 +8,8 @@
 
 #include <cmath>
 
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
-#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

@@ -16,10 +16,10 @@
 
 #include <algorithm>
 
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/product.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/simd/update.hpp"
-#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

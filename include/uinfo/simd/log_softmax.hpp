@@ -7,8 +7,8 @@
 
 #include <cmath>
 
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
-#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

@@ -21,9 +21,9 @@
 #include <span>
 #include <utility>
 
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
-#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 

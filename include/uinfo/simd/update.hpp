@@ -10,8 +10,8 @@
 #include <array>
 #include <tuple>
 
+#include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
-#include "uinfo/simd/xsimd.hpp"
 
 namespace uinfo::simd {
 
