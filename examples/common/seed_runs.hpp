@@ -48,7 +48,7 @@ std::vector<Row> run_seeds(const SeedRuns& runs, const std::filesystem::path& di
           result.first.push_back({seed, std::move(m)});
         return result;
       },
-      [&](std::size_t, std::pair<std::vector<Row>, Timing>&& result) {
+      [&](std::size_t, auto&& result) {
         timing += result.second;
         for (Row& r : result.first) {
           write_measurement(csv, r.seed, r.m);
