@@ -29,6 +29,11 @@ inline Index class_count(std::span<const Label> labels) {
   return static_cast<Index>(largest) + 1;
 }
 
+// The same over a decoder's two splits: a class may occur in one only.
+inline Index class_count(std::span<const Label> train, std::span<const Label> test) {
+  return std::max(class_count(train), class_count(test));
+}
+
 enum class EntropyEstimator {
   plug_in,       // -sum p log p with empirical frequencies (biased low by about (m - 1) / 2n)
   miller_madow,  // plug-in + (m - 1) / 2n, m = number of classes seen (Miller 1955)

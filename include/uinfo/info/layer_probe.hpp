@@ -13,7 +13,6 @@
 //   }));
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -96,9 +95,7 @@ class LayerProbe {
                               std::to_string(x_test_.cols()) + ", one per probe sample");
       }
       // The labels are fixed: checked here once, not at every measurement.
-      if (label.classes <= 0) {
-        label.classes = std::max(class_count(label.train), class_count(label.test));
-      }
+      if (label.classes <= 0) label.classes = class_count(label.train, label.test);
       require_labels_in_range(label.train, label.classes,
                               "LayerProbe: label '" + label.name + "' (training split)");
       require_labels_in_range(label.test, label.classes,

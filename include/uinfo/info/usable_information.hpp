@@ -57,7 +57,7 @@ namespace detail {
 template <Scalar S>
 Index checked_classes(const Matrix<S>& z_train, std::span<const Label> y_train,
                       const Matrix<S>& z_test, std::span<const Label> y_test, Index classes) {
-  if (classes <= 0) classes = std::max(class_count(y_train), class_count(y_test));
+  if (classes <= 0) classes = class_count(y_train, y_test);
   require_labelled_samples(z_train, y_train, classes, "usable_information: the training split");
   require_labelled_samples(z_test, y_test, classes, "usable_information: the test split");
   if (z_train.rows() != z_test.rows()) {
