@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -267,6 +268,16 @@ TEST_CASE("vectorised optimizer updates agree exactly with the scalar loop", "[s
   SECTION("double") {
     check_update<double>();
   }
+}
+
+// Arrays of static storage and a constant length that is a multiple of the vector width: GCC 12
+// once warned (-Waggressive-loop-optimizations, an error under -Werror) that copy_finite's empty
+// scalar tail ran past them; this test failed to compile then.
+TEST_CASE("copy_finite compiles without warnings on static arrays of a constant length", "[simd]") {
+  static float in[64 * 16], out[64 * 16];
+  for (std::size_t i = 0; i < std::size(in); ++i) in[i] = static_cast<float>(i);
+  CHECK(uinfo::simd::copy_finite(in, out, Index{64 * 16}));
+  CHECK(std::equal(std::begin(in), std::end(in), std::begin(out)));
 }
 
 TEMPLATE_TEST_CASE("copy_finite copies every value and finds a NaN or infinity anywhere", "[simd]",

@@ -60,26 +60,37 @@ void zip(const S* a, const S* b, S* out, Index n, Op op) {
 #endif
 }
 
-// out[i] = in[i]; returns whether every value was finite. The check rides on the copy's loads,
-// so the values are read once (checking first, then copying, read a batch from memory twice).
+// out[i] = in[i]; returns whether every value was finite.
+template <class S>
+bool copy_finite_scalar(const S* in, S* out, Index n) {
+  bool finite = true;
+  for (Index i = 0; i < n; ++i) {
+    out[i] = in[i];
+    finite = finite && std::isfinite(in[i]);
+  }
+  return finite;
+}
+
+// The same, vectorised. The check rides on the copy's loads, so the values are read once
+// (checking first, then copying, read a batch from memory twice). The tail is a call, not a
+// loop continuing from the vector loop's index: GCC 12 mistook that loop for one running past
+// an array of known length (-Waggressive-loop-optimizations).
 template <class S>
 bool copy_finite(const S* in, S* out, Index n) {
-  bool finite = true;
-  Index i = 0;
-#ifndef UINFO_NO_SIMD
+#ifdef UINFO_NO_SIMD
+  return copy_finite_scalar(in, out, n);
+#else
   using Batch = xsimd::batch<S>;
   constexpr Index width = Batch::size;
+  bool finite = true;
+  Index i = 0;
   for (; i + width <= n; i += width) {
     const Batch v = Batch::load_unaligned(in + i);
     v.store_unaligned(out + i);
     finite = xsimd::all(xsimd::isfinite(v)) && finite;
   }
+  return copy_finite_scalar(in + i, out + i, n - i) && finite;
 #endif
-  for (; i < n; ++i) {
-    out[i] = in[i];
-    finite = finite && std::isfinite(in[i]);
-  }
-  return finite;
 }
 
 }  // namespace uinfo::simd
