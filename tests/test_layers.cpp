@@ -152,7 +152,7 @@ Matrix<S> nonzero_batch(std::uint64_t seed) {
   return x;
 }
 
-template <class S, double Rate>
+template <class S, Real Rate>
 Matrix<S> dropout_output(std::uint64_t seed, std::size_t layer_index, const Matrix<S>& x) {
   DropoutLayer<S, dropout_units, Rate> layer(Rng{seed}, layer_index);
   layer.forward(view(x), Mode::train);
@@ -165,11 +165,12 @@ double mask_difference(const Matrix<S>& a, const Matrix<S>& b) {
   return ((a.array() == 0) != (b.array() == 0)).template cast<double>().mean();
 }
 
-template <class S, double Rate>
+template <class S, Real R>
 void check_dropout_statistics() {
+  constexpr double Rate = R.value;
   INFO((std::is_same_v<S, float> ? "float" : "double") << ", rate " << Rate);
   const Matrix<S> x = nonzero_batch<S>(8);
-  const Matrix<S> y = dropout_output<S, Rate>(3, 2, x);
+  const Matrix<S> y = dropout_output<S, R>(3, 2, x);
   REQUIRE(y.rows() == dropout_units);
   REQUIRE(y.cols() == dropout_batch);
 

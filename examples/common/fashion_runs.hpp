@@ -151,7 +151,7 @@ auto with_model(const std::string& name, F&& f) {
   std::optional<Result> result;
   std::apply(
       [&](auto... model) {
-        ((name == decltype(model)::name &&
+        (void)((name == decltype(model)::name &&
           (result.emplace(f.template operator()<decltype(model)>()), true)) ||
          ...);
       },

@@ -13,6 +13,7 @@
 #include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/product.hpp"
+#include "uinfo/core/real.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/core/scratch.hpp"
 #include "uinfo/core/shape.hpp"

@@ -264,7 +264,10 @@ class MlpDecoder {
     detail::require_fit_labels(labels, z.cols(), classes, "MlpDecoder");
     FeatureMap<S> map(z, options_.preprocess);
     const Rng rng{seed};
-    auto [train, validation] = split(map(z), labels, seed);
+    // Named, not structured, bindings: Clang 14 cannot capture those in the lambdas below.
+    const auto parts = split(map(z), labels, seed);
+    const Dataset<S>& train = parts.first;
+    const Dataset<S>& validation = parts.second;
     Network next = make_network(map.outputs(), classes, rng);
     std::visit(
         [&](auto& fresh) {

@@ -7,6 +7,7 @@
 
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/format.hpp"
+#include "uinfo/core/real.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/core/shape.hpp"
 #include "uinfo/layers/parameter_free.hpp"
@@ -15,7 +16,7 @@
 namespace uinfo {
 
 // Shape is the input's, passed through, so dropout can sit between image layers.
-template <Scalar S, Index N, double Rate, Shape SampleShape = flat_shape(N)>
+template <Scalar S, Index N, Real Rate, Shape SampleShape = flat_shape(N)>
 class DropoutLayer : public ParameterFreeLayer<S> {
   static_assert(SampleShape.size() == N, "uinfo::DropoutLayer: the shape must hold N features");
 
@@ -30,16 +31,16 @@ class DropoutLayer : public ParameterFreeLayer<S> {
         engine_(rng.engine(Stream::dropout, layer_index)) {}
 
   std::string name() const {
-    return "Dropout<" + size_name(SampleShape, size_) + "," + shortest(Rate) + ">";
+    return "Dropout<" + size_name(SampleShape, size_) + "," + shortest(Rate.value) + ">";
   }
 
   void forward(ConstMatrixView<S> x, Mode mode) {
     auto y = this->output_.reshape(size_, x.cols());
     auto mask = mask_.reshape(size_, x.cols());
     if (mode == Mode::train) {
-      const S keep_scale = S(1) / S(1 - Rate);
+      const S keep_scale = S(1) / S(1 - Rate.value);
       for (Index i = 0; i < mask.size(); ++i) {
-        mask.data()[i] = engine_.uniform<S>() < S(Rate) ? S(0) : keep_scale;
+        mask.data()[i] = engine_.uniform<S>() < S(Rate.value) ? S(0) : keep_scale;
       }
     } else {
       mask.setOnes();
@@ -59,9 +60,9 @@ class DropoutLayer : public ParameterFreeLayer<S> {
   Buffer<S> mask_;  // the last forward pass's multipliers: 0, 1 / (1 - Rate), or 1 in evaluation
 };
 
-template <double Rate>
+template <Real Rate>
 struct Dropout {
-  static_assert(Rate >= 0 && Rate < 1, "uinfo::Dropout<Rate>: Rate must lie in [0, 1)");
+  static_assert(Rate.value >= 0 && Rate.value < 1, "uinfo::Dropout<Rate>: Rate must lie in [0, 1)");
   template <class S, Shape In>
   using shaped_layer = DropoutLayer<S, In.size(), Rate, In>;
 };

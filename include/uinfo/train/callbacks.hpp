@@ -52,6 +52,15 @@ bool notify(Callback& callback, Call call) {
   }
   return false;
 }
+
+// Calls `call` on every callback that has the member, all of them even after one said stop;
+// returns whether any said stop.
+template <class Call, class... Callbacks>
+bool notify_all([[maybe_unused]] Call call, Callbacks&... callbacks) {
+  bool stop = false;
+  ((stop = notify(callbacks, call) || stop), ...);
+  return stop;
+}
 }  // namespace detail
 
 // Adapters so a lambda can serve as a callback: fit(..., on_epoch_end([&](auto& record, auto& net)

@@ -88,11 +88,9 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
   std::vector<EpochRecord> history;
   history.reserve(static_cast<std::size_t>(options.epochs));
 
-  bool stop = (detail::notify(callbacks,
-                              [&](auto& c) -> decltype(c.on_train_begin(net)) {
-                                return c.on_train_begin(net);
-                              }) |
-               ... | false);
+  bool stop = detail::notify_all(
+      [&](auto& c) -> decltype(c.on_train_begin(net)) { return c.on_train_begin(net); },
+      callbacks...);
   Index global_step = 0;
   for (int epoch = 0; epoch < options.epochs && !stop; ++epoch) {
     const auto start = Clock::now();
@@ -126,11 +124,12 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
       loss_sum += batch_loss * static_cast<double>(size);
       seen += size;
       const StepInfo info{epoch, step, global_step, size, batch_loss, optimizer.learning_rate()};
-      stop = (detail::notify(callbacks,
-                             [&](auto& c) -> decltype(c.on_step_end(info, net)) {
-                               return c.on_step_end(info, net);
-                             }) |
-              ... | stop);
+      stop = detail::notify_all(
+                 [&](auto& c) -> decltype(c.on_step_end(info, net)) {
+                   return c.on_step_end(info, net);
+                 },
+                 callbacks...) ||
+             stop;
     }
     EpochRecord record{.epoch = epoch,
                        .train_loss = loss_sum / static_cast<double>(seen),
@@ -146,11 +145,12 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
     }
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     history.push_back(record);
-    stop = (detail::notify(callbacks,
-                           [&](auto& c) -> decltype(c.on_epoch_end(record, net)) {
-                             return c.on_epoch_end(record, net);
-                           }) |
-            ... | stop);
+    stop = detail::notify_all(
+               [&](auto& c) -> decltype(c.on_epoch_end(record, net)) {
+                 return c.on_epoch_end(record, net);
+               },
+               callbacks...) ||
+           stop;
   }
   return history;
 }
