@@ -3,7 +3,7 @@
 # the ways its users build it:
 #   test      GCC, -O2, every test (unit, allocation, compile-fail, install, program, experiment)
 #   clang     the same with Clang
-#   sanitize  the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (GCC, -O1)
+#   sanitize  the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (Clang, -O1)
 #   release   the optimised (-O3) examples and benchmarks, as scripts/quickstart.sh builds them
 # every one with warnings as errors. Name steps to run only those: scripts/test.sh clang sanitize
 set -euo pipefail

@@ -206,7 +206,7 @@ void check_update() {
     // Several steps, so the state written by one step is read by the next.
     for (int step = 0; step < 3; ++step) {
       uinfo::simd::update(n, w_simd.data(), g.data(), momentum, v_simd.data());
-      uinfo::simd::update_scalar(n, w_scalar.data(), g.data(), momentum, v_scalar.data());
+      uinfo::simd::update_scalar(n, w_scalar.data(), g.data(), nullptr, momentum, v_scalar.data());
     }
     CHECK(w_simd == w_scalar);
     CHECK(v_simd == v_scalar);
@@ -215,7 +215,7 @@ void check_update() {
 
     auto p_simd = w0, p_scalar = w0;
     uinfo::simd::update(n, p_simd.data(), g.data(), plain);
-    uinfo::simd::update_scalar(n, p_scalar.data(), g.data(), plain);
+    uinfo::simd::update_scalar(n, p_scalar.data(), g.data(), nullptr, plain);
     CHECK(p_simd == p_scalar);
   }
 }

@@ -36,9 +36,14 @@ struct Parameter {
   Matrix<Scalar> gradient;  // of the loss, written by the last backward pass
   ParameterRole role;
   bool weight_decay = true;  // set false to exempt this block (e.g. biases) from weight decay
+  // Empty: every element learns. Otherwise one value per element, 1 where it learns and 0 where
+  // it is fixed (an absent connection, a non-plastic weight): optimizers leave a fixed element and
+  // its state as they are, weight decay included, and its layer gives it no gradient.
+  Matrix<Scalar> plastic;
   OptimizerState<Scalar> state;
 
   Index size() const { return value.size(); }
+  const Scalar* plastic_data() const { return plastic.size() ? plastic.data() : nullptr; }
   bool trainable() const { return role != ParameterRole::statistic; }
   std::string_view name() const {
     switch (role) {

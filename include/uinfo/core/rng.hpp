@@ -18,7 +18,14 @@
 namespace uinfo {
 
 // Which part of an experiment a random stream serves.
-enum class Stream : std::uint64_t { init = 1, shuffle = 2, dropout = 3, data = 4, user = 5 };
+enum class Stream : std::uint64_t {
+  init = 1,
+  shuffle = 2,
+  dropout = 3,
+  data = 4,
+  user = 5,
+  noise = 6
+};
 
 namespace detail {
 __extension__ using uint128 =

@@ -1,16 +1,23 @@
 // Dense<Out>: y = W x + b, a fully connected layer. Its input size is inferred from the
 // previous layer; write Dense<Out, In> to have the compiler check it. Dense<dynamic> takes its
 // output size from the network's constructor.
+//
+// A readout of a biologically constrained network constrains its weights (constrain(): positive
+// weights, Dale's signs per input unit; see weight_constraint.hpp) and its connectivity
+// (set_connectivity(mask): e.g. read only one area's excitatory units); fix the bias at zero with
+// `bias().plastic.setZero(out, 1)`.
 #pragma once
 
 #include <array>
 #include <string>
+#include <utility>
 
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/parameter.hpp"
 #include "uinfo/core/product.hpp"
 #include "uinfo/layers/init.hpp"
+#include "uinfo/layers/weight_constraint.hpp"
 #include "uinfo/simd/gemm.hpp"
 
 namespace uinfo {
@@ -36,21 +43,35 @@ class DenseLayer {
            std::to_string(weight_.value.cols()) + ">";
   }
 
+  // Throws, changing nothing, unless the constraint fits the weights' input columns.
+  void constrain(WeightConstraint<S> constraint) {
+    constraint.check(weight_.value.cols(), name());
+    constraint_ = std::move(constraint);
+  }
+  const WeightConstraint<S>& constraint() const { return constraint_; }
+  // 1 where a weight exists and learns, 0 where it is fixed (an absent one is set to 0).
+  void set_connectivity(const Matrix<S>& mask) {
+    uinfo::set_connectivity(weight_, mask, name() + ": the mask");
+  }
+
   // Layers with at least a vector of outputs run the tiled product of simd/gemm.hpp, which adds
   // the bias in the same pass; narrower ones run Eigen's.
   void forward(ConstMatrixView<S> x, Mode) {
+    if (constraint_.active()) constraint_.effective(weight_.value, effective_);
+    const ConstMatrixView<S> w = weights();
     auto y = output_.reshape(weight_.value.rows(), x.cols());
     if (simd::tiles_rows<S>(y.rows())) {
-      simd::multiply(y, view(weight_.value), x, bias_.value.data());
+      simd::multiply(y, w, x, bias_.value.data());
       return;
     }
     y.colwise() = bias_.value.col(0);
-    forward_product_.template accumulate<Op::plain, Op::plain>(y, view(weight_.value), x);
+    forward_product_.template accumulate<Op::plain, Op::plain>(y, w, x);
   }
 
   void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx) {
     bias_and_input_gradients(dy, dx);
     weight_gradient(x, dy, simd::Store<S>{weight_.gradient.data()});
+    if (constraint_.active()) constraint_.raw_gradient(weight_.value, weight_.gradient);
   }
 
   // backward() fused with an optimizer step (see Sequential::backward with updates): the bias is
@@ -59,6 +80,12 @@ class DenseLayer {
   template <class Updates>
   void backward(ConstMatrixView<S> x, ConstMatrixView<S> dy, MatrixView<S>* dx,
                 const Updates& updates) {
+    if (constraint_.active()) {  // the raw gradient needs the whole effective one first
+      backward(x, dy, dx);
+      updates(bias_);
+      updates(weight_);
+      return;
+    }
     bias_and_input_gradients(dy, dx);  // dx first: it needs the weights before their update
     updates(bias_);
     updates.with(weight_, [&](const auto& update) { weight_gradient(x, dy, update); });
@@ -75,12 +102,15 @@ class DenseLayer {
 
  private:
   static ConstMatrixView<S> view(const Matrix<S>& m) { return {m.data(), m.rows(), m.cols()}; }
+  // The weights the layer computes with: the trained ones, or the effective ones of the last
+  // forward pass when constrained.
+  ConstMatrixView<S> weights() const {
+    return view(constraint_.active() ? effective_ : weight_.value);
+  }
 
   void bias_and_input_gradients(ConstMatrixView<S> dy, MatrixView<S>* dx) {
     bias_.gradient.noalias() = dy.rowwise().sum();
-    if (dx)
-      input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, view(weight_.value),
-                                                                         dy);
+    if (dx) input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, weights(), dy);
   }
 
   // dW = dy xᵀ, handed to `consume` (a simd::Store or an optimizer's simd::BoundUpdate) vector by
@@ -100,6 +130,8 @@ class DenseLayer {
 
   Parameter<S> weight_;  // outputs x inputs
   Parameter<S> bias_;    // outputs x 1
+  WeightConstraint<S> constraint_;
+  Matrix<S> effective_;  // the constrained weights of the last forward pass
   Buffer<S> output_;
   Product<S> forward_product_, weight_gradient_product_, input_gradient_product_;
 };

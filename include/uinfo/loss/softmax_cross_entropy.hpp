@@ -9,11 +9,10 @@
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/loss/masked.hpp"
 #include "uinfo/simd/log_softmax.hpp"
 
 namespace uinfo {
-
-using Label = int;
 
 // Throws unless every label lies in [0, classes); `where` names the labels in the message.
 inline void require_labels_in_range(std::span<const Label> labels, Index classes,
@@ -93,7 +92,60 @@ struct SoftmaxCrossEntropy {
     return total / static_cast<double>(n);
   }
 
+  // Per-step classification of a sequence batch: the mean over scored columns (mask weights) of
+  // -log p(label), and its gradient; unscored columns get none.
+  template <class S>
+  static double value(ConstMatrixRef<S> logits, const MaskedLabels<S>& targets) {
+    const double total = check_masked(logits, targets);
+    double sum = 0;
+    for (Index j = 0; j < logits.cols(); ++j) {
+      const S m = targets.mask[static_cast<std::size_t>(j)];
+      if (m != S(0)) sum += m * sample_loss(logits.col(j).array(), targets.labels[j]);
+    }
+    return total > 0 ? sum / total : 0;
+  }
+
+  template <class S>
+  static double value_and_gradient(ConstMatrixRef<S> logits, const MaskedLabels<S>& targets,
+                                   MatrixView<S> gradient) {
+    require_output_shape(logits, gradient.rows(), gradient.cols(), "value_and_gradient");
+    const double total = check_masked(logits, targets);
+    double sum = 0;
+    for (Index j = 0; j < logits.cols(); ++j) {
+      const S m = targets.mask[static_cast<std::size_t>(j)];
+      auto g = gradient.col(j);
+      if (m == S(0) || total == 0) {
+        g.setZero();
+        continue;
+      }
+      const auto z = logits.col(j).array();
+      const Label y = targets.labels[static_cast<std::size_t>(j)];
+      const S max = z.maxCoeff();
+      g = (z - max).exp().matrix();
+      const S norm = g.sum();
+      sum += m * (max + std::log(norm) - z(y));
+      g *= static_cast<S>(m / total) / norm;
+      g(y) -= static_cast<S>(m / total);
+    }
+    return total > 0 ? sum / total : 0;
+  }
+
  private:
+  // Checks the labels and mask; returns the mask's total weight.
+  template <class S>
+  static double check_masked(const ConstMatrixRef<S>& logits, const MaskedLabels<S>& targets) {
+    check(logits, targets.labels);
+    if (static_cast<Index>(targets.mask.size()) != logits.cols()) {
+      throw InvalidArgument("uinfo::SoftmaxCrossEntropy: " + std::to_string(targets.mask.size()) +
+                            " mask values for " + std::to_string(logits.cols()) +
+                            " columns; expected one per column");
+    }
+    const Eigen::Map<const Vector<S>> mask(targets.mask.data(),
+                                           static_cast<Index>(targets.mask.size()));
+    require_mask(mask, logits.cols(), 1, "SoftmaxCrossEntropy");
+    return static_cast<double>(mask.sum());
+  }
+
   template <class S>
   static void require_output_shape(const ConstMatrixRef<S>& logits, Index rows, Index cols,
                                    const char* function) {

@@ -3,9 +3,12 @@
 //   auto report = check_gradients(Sequential<double, Input<5>, MyLayer>{Rng{1}});
 //   REQUIRE(report.passed);   // report.worst says where the largest error is
 //
-// The objective is L = sum(R .* output) for a fixed random R; backward's parameter and input
-// gradients are compared with central differences. Each evaluation runs on a copy of the
-// network as it was, so stochastic layers (Dropout) draw the same mask every time.
+// The objective is L = sum(R .* output) + the layers' penalties, for a fixed random R; backward's
+// parameter and input gradients are compared with central differences. Each evaluation runs on a
+// copy of the network as it was, so stochastic layers (Dropout, a recurrent layer's noise) draw the
+// same values every time. With `steps` > 1 the input is a batch of `batch` sequences (through time:
+// backpropagation through time is checked); with `lengths`, trials are that long and R is zero on
+// their padding, which is never scored. Fixed elements (Parameter::plastic) are not checked.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +28,8 @@ struct GradientCheckOptions {
   double tolerance = 1e-6;  // on |analytic - numeric| / max(1, |analytic|, |numeric|)
   std::uint64_t seed = 1;   // draws the input and R
   Mode mode = Mode::train;
+  Index steps = 1;             // > 1: `batch` trials of this many steps
+  std::vector<Index> lengths;  // each trial's length (empty: all `steps`)
 };
 
 struct GradientCheckReport {
@@ -53,13 +58,26 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   static_assert(std::is_same_v<typename Net::scalar_type, double>,
                 "uinfo::check_gradients: finite differences need Sequential<double, ...>");
   Engine engine = Rng{options.seed}.engine(Stream::user);
-  Matrix<double> x(net.layer_size(0), options.batch);
-  Matrix<double> r(net.layer_size(Net::depth - 1), options.batch);
+  const Timeline time{options.steps, options.batch, options.lengths, 0};
+  Matrix<double> x(net.layer_size(0), time.columns());
   for (Index i = 0; i < x.size(); ++i) x.data()[i] = engine.normal();
+  const auto run = [&](Net& probe, const Matrix<double>& input) {
+    return probe.forward(input, time, options.mode);
+  };
+  Net shape_probe = net;
+  Matrix<double> r(net.layer_size(Net::depth - 1), run(shape_probe, x).cols());
   for (Index i = 0; i < r.size(); ++i) r.data()[i] = engine.normal();
+  if (r.cols() == time.columns()) {  // outputs at every step: padding is not scored
+    for (Index t = 0; t < time.steps; ++t) {
+      for (Index b = 0; b < time.trials; ++b) {
+        if (t >= time.length(b)) r.col(t * time.trials + b).setZero();
+      }
+    }
+  }
 
   auto objective = [&](Net& probe, const Matrix<double>& input) {
-    return probe.forward(input, options.mode).cwiseProduct(r).sum();
+    const double sum = run(probe, input).cwiseProduct(r).sum();
+    return sum + probe.penalty();  // a layer's penalty on its activity (a rate penalty)
   };
   auto parameters_of = [](Net& n) {  // statistics have no gradient to check
     std::vector<Parameter<double>*> blocks;
@@ -70,7 +88,7 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   };
 
   Net analytic = net;
-  analytic.forward(x, options.mode);
+  run(analytic, x);
   analytic.backward(r, InputGradient::compute);
   const auto analytic_blocks = parameters_of(analytic);
 
@@ -78,6 +96,8 @@ GradientCheckReport check_gradients(const Net& net, GradientCheckOptions options
   const double h = options.epsilon;
   for (std::size_t b = 0; b < analytic_blocks.size(); ++b) {
     for (Index i = 0; i < analytic_blocks[b]->size(); ++i) {
+      const auto* plastic = analytic_blocks[b]->plastic_data();
+      if (plastic && plastic[i] == 0) continue;  // a fixed element is never trained
       double values[2];
       for (int side = 0; side < 2; ++side) {
         Net probe = net;

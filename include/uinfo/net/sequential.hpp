@@ -14,6 +14,12 @@
 // is one image in HWC order (core/shape.hpp), and each layer is bound to its input's shape:
 //   Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 3, 1, 1>, Relu, MaxPool2d<2>, Flatten,
 //              Dense<10>>
+//
+// A batch of sequences runs with its Timeline (core/timeline.hpp): columns are time-major, so
+// layers that act per column (a Dense readout) act at every step, and recurrent layers step
+// through time:
+//   Sequential<float, Input<4>, LeakyRnn<300>, Dense<2>> net{Rng{seed}};
+//   net.forward(x, {.steps = 280, .trials = 20});   // x: 4 x (280 * 20)
 #pragma once
 
 #include <array>
@@ -26,6 +32,7 @@
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/timeline.hpp"
 #include "uinfo/layers/input.hpp"
 
 namespace uinfo {
@@ -132,9 +139,30 @@ class Sequential {
 
   // Runs the network on a batch (input_size x batch); returns the last layer's output.
   ConstMatrixView<S> forward(ConstMatrixRef<S> x, Mode mode = Mode::eval) {
-    std::get<0>(layers_).forward(x, mode);
-    forward_from<1>(mode);
-    return output();
+    input_time_.assign(Timeline::single_step(x.cols()));
+    return run(x, mode);
+  }
+
+  // Runs the network on a batch of sequences (input_size x steps * trials, time-major; see
+  // core/timeline.hpp). Layers that take a timeline (recurrent layers, LastStep) step through it;
+  // the others act on every column at once.
+  ConstMatrixView<S> forward(ConstMatrixRef<S> x, const Timeline& time, Mode mode = Mode::eval) {
+    require_timeline(time, x.cols(), "uinfo::Sequential::forward");
+    input_time_.assign(time);
+    return run(x, mode);
+  }
+
+  // The timeline of layer K's output in the last forward pass: the input's, until a layer
+  // collapses time (LastStep gives one step per trial).
+  template <std::size_t K>
+  Timeline timeline() const {
+    static_assert(detail::layer_index_check<K, depth>::ok);
+    Timeline time = input_time_.get();
+    [&]<std::size_t... L>(std::index_sequence<L...>) {
+      ((time = output_timeline(std::get<L + 1>(layers_), time)), ...);
+    }
+    (std::make_index_sequence<(K < depth ? K : 0)>{});
+    return time;
   }
 
   // Given d(loss)/d(output) for the last forward batch, fills every parameter's gradient and,
@@ -150,14 +178,14 @@ class Sequential {
   // it. Every input gradient is computed before the weights it depends on change.
   template <class Updates>
   void backward(ConstMatrixRef<S> output_gradient, InputGradient input, const Updates& updates) {
-    const Index batch = std::get<0>(layers_).output().cols();
+    const Index batch = output().cols();  // fewer than the input's after LastStep
     const Index outputs = sizes_[depth - 1];
     if (output_gradient.rows() != outputs || output_gradient.cols() != batch) {
       throw InvalidArgument("uinfo::Sequential::backward: the output gradient is " +
                             std::to_string(output_gradient.rows()) + " x " +
                             std::to_string(output_gradient.cols()) + "; expected " +
                             std::to_string(outputs) + " x " + std::to_string(batch) +
-                            " (outputs x batch of the last forward pass)");
+                            " (outputs x columns of the last forward pass's output)");
     }
     has_input_gradient_ = input == InputGradient::compute;
     backward_from<depth - 1>(contiguous(output_gradient), updates);
@@ -207,6 +235,14 @@ class Sequential {
     Index count = 0;
     for_each_parameter([&](const Parameter<S>& p) { count += p.trainable() ? p.size() : 0; });
     return count;
+  }
+
+  // What the layers add to the loss from their last passes (a recurrent layer's rate penalty and
+  // vanishing-gradient regulariser; see LeakyRnn): 0 for a network without such layers.
+  double penalty() const {
+    double sum = 0;
+    std::apply([&](const auto&... layers) { ((sum += layer_penalty(layers)), ...); }, layers_);
+    return sum;
   }
 
   // One line naming every layer with its sizes: what a saved file must match to be loaded.
@@ -263,16 +299,48 @@ class Sequential {
     }
   }
 
+  template <class L>
+  static double layer_penalty(const L& layer) {
+    if constexpr (requires { layer.penalty(); }) {
+      return layer.penalty();
+    } else {
+      return 0;
+    }
+  }
+
   template <class L, class F>
   static void visit_parameters(L& layer, F& f) {
     for (auto* parameter : layer.parameters()) f(*parameter);
   }
 
+  ConstMatrixView<S> run(ConstMatrixRef<S> x, Mode mode) {
+    std::get<0>(layers_).forward(x, mode);
+    forward_from<1>(mode, input_time_.get());
+    return output();
+  }
+
+  // A layer that takes a timeline gets it; the others see columns.
   template <std::size_t K>
-  void forward_from(Mode mode) {
+  void forward_from(Mode mode, const Timeline& time) {
     if constexpr (K < depth) {
-      std::get<K>(layers_).forward(std::get<K - 1>(layers_).output(), mode);
-      forward_from<K + 1>(mode);
+      auto& layer = std::get<K>(layers_);
+      const auto x = std::get<K - 1>(layers_).output();
+      if constexpr (requires { layer.forward(x, mode, time); }) {
+        layer.forward(x, mode, time);
+      } else {
+        layer.forward(x, mode);
+      }
+      forward_from<K + 1>(mode, output_timeline(layer, time));
+    }
+  }
+
+  // A layer that changes the timeline (LastStep) says how; the others keep it.
+  template <class L>
+  static Timeline output_timeline(const L& layer, const Timeline& time) {
+    if constexpr (requires { layer.output_timeline(time); }) {
+      return layer.output_timeline(time);
+    } else {
+      return time;
     }
   }
 
@@ -320,6 +388,7 @@ class Sequential {
   std::array<Index, depth> sizes_;  // before layers_, which are built from it
   layers_type layers_;
   std::array<Buffer<S>, 2> gradients_;
+  TimelineCopy input_time_;  // of the last forward pass
   Buffer<S> output_gradient_copy_;
   bool has_input_gradient_ = false;
 };

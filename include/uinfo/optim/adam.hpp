@@ -62,7 +62,7 @@ class Adam : public ScheduleClock {
       const S coupled = options_.decay == WeightDecay::coupled ? wd : S(0);
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1 - lr * wd) : S(1);
       f(simd::BoundUpdate(
-          p.value.data(),
+          p.value.data(), p.plastic_data(),
           [=](auto& w, auto g, auto& m1, auto& m2) {
             const auto d = scale * g + coupled * w;
             m1 = b1 * m1 + (S(1) - b1) * d;

@@ -22,12 +22,16 @@ void exempt_biases_from_weight_decay(Net& net) {
   });
 }
 
-// The global L2 norm of all gradients.
+// The global L2 norm of all gradients of the elements that learn (fixed ones, see
+// Parameter::plastic, are passed by, as are statistics).
 template <class Net>
 double gradient_norm(const Net& net) {
   double sum = 0;
-  net.for_each_parameter(
-      [&](const auto& p) { sum += static_cast<double>(p.gradient.squaredNorm()); });
+  net.for_each_parameter([&](const auto& p) {
+    if (!p.trainable()) return;
+    sum += static_cast<double>(p.plastic.size() ? p.gradient.cwiseProduct(p.plastic).squaredNorm()
+                                                : p.gradient.squaredNorm());
+  });
   return std::sqrt(sum);
 }
 

@@ -57,7 +57,7 @@ class Sgd : public ScheduleClock {
       const S shrink = options_.decay == WeightDecay::decoupled ? S(1) - lr * wd : S(1);
       ++p.state.steps;
       if (options_.momentum == 0) {
-        f(simd::BoundUpdate(p.value.data(), [=](auto& w, auto g) {
+        f(simd::BoundUpdate(p.value.data(), p.plastic_data(), [=](auto& w, auto g) {
           w = shrink * w - lr * (scale * g + coupled * w);
         }));
         return;
@@ -66,7 +66,7 @@ class Sgd : public ScheduleClock {
       if (velocity.size() != p.size()) velocity.setZero(p.value.rows(), p.value.cols());
       auto step = [&]<bool Plain>(std::bool_constant<Plain>) {
         f(simd::BoundUpdate(
-            p.value.data(),
+            p.value.data(), p.plastic_data(),
             [=](auto& w, auto g, auto& v) {
               if constexpr (Plain) {
                 v = mu * v + g;

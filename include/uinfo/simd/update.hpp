@@ -4,22 +4,29 @@
 // An optimizer's elementwise rule, bound to one parameter block (BoundUpdate), takes its gradient
 // either from memory or one vector at a time from the kernel that computes it (see gemm.hpp), so
 // that a weight gradient can go from registers straight into the update without being stored.
+// A block may have fixed elements (Parameter::plastic): they and their state keep their values,
+// whatever the rule (weight decay included) would do to them.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <tuple>
+#include <type_traits>
 
 #include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
 
 namespace uinfo::simd {
 
-// For each i: op(w[i], g[i], states[i]...), with w and the states passed by reference to be
-// updated in place. op's call operator is a template, valid for scalars and xsimd batches.
+// For each i whose plastic[i] is not 0 (every i if plastic is null): op(w[i], g[i], states[i]...),
+// with w and the states passed by reference to be updated in place. op's call operator is a
+// template, valid for scalars and xsimd batches.
 template <class S, class Op, class... States>
-void update_scalar(Index n, S* w, const S* g, Op op, States*... states) {
-  for (Index i = 0; i < n; ++i) op(w[i], g[i], states[i]...);
+void update_scalar(Index n, S* w, const S* g, std::type_identity_t<const S*> plastic, Op op,
+                   States*... states) {
+  for (Index i = 0; i < n; ++i) {
+    if (!plastic || plastic[i] != S(0)) op(w[i], g[i], states[i]...);
+  }
 }
 
 // The lanes of a vector that lie before lane `first`: a mask for the vector that ends a block
@@ -35,13 +42,15 @@ xsimd::batch_bool<S> lanes_before(Index first) {
   return Batch::load_unaligned(lane.data()) < Batch(static_cast<S>(first));
 }
 
-// op(w, g, states...) bound to a block's weights w and state arrays for one step.
+// op(w, g, states...) bound to a block's weights w and state arrays for one step. `plastic` is
+// null, or holds one value per element, 0 where the element is fixed.
 template <class S, class Op, class... States>
 class BoundUpdate {
  public:
   using Batch = xsimd::batch<S>;
 
-  BoundUpdate(S* w, Op op, States*... states) : w_(w), op_(op), states_(states...) {}
+  BoundUpdate(S* w, const S* plastic, Op op, States*... states)
+      : w_(w), plastic_(plastic), op_(op), states_(states...) {}
 
   // Elements [i, i + Batch::size) will be updated soon.
   void prefetch(Index i) const {
@@ -51,6 +60,10 @@ class BoundUpdate {
 
   // Elements [i, i + Batch::size), whose gradient is g.
   void apply(Index i, Batch g) const {
+    if (plastic_) {
+      apply(i, g, xsimd::batch_bool<S>(false));
+      return;
+    }
     Batch weight = Batch::load_unaligned(w_ + i);
     auto state = load(i);
     std::apply([&](auto&... s) { op_(weight, g, s...); }, state);
@@ -60,6 +73,7 @@ class BoundUpdate {
   // The same, except that the lanes set in `keep` are left as they are: they belong to a vector
   // this block has already been through (see lanes_before).
   void apply(Index i, Batch g, xsimd::batch_bool<S> keep) const {
+    if (plastic_) keep = keep || Batch::load_unaligned(plastic_ + i) == Batch(S(0));
     const Batch old_weight = Batch::load_unaligned(w_ + i);
     const auto old_state = load(i);
     Batch weight = old_weight;
@@ -89,7 +103,7 @@ class BoundUpdate {
       return;
     }
 #endif
-    std::apply([&](auto*... s) { update_scalar(n, w_, g, op_, s...); }, states_);
+    std::apply([&](auto*... s) { update_scalar(n, w_, g, plastic_, op_, s...); }, states_);
   }
 
  private:
@@ -107,13 +121,14 @@ class BoundUpdate {
   }
 
   S* w_;
+  const S* plastic_;
   Op op_;
   std::tuple<States*...> states_;
 };
 
 template <class S, class Op, class... States>
 void update(Index n, S* w, const S* g, Op op, States*... states) {
-  BoundUpdate<S, Op, States...>(w, op, states...).apply_all(n, g);
+  BoundUpdate<S, Op, States...>(w, nullptr, op, states...).apply_all(n, g);
 }
 
 }  // namespace uinfo::simd

@@ -10,6 +10,16 @@
 
 namespace uinfo {
 
+// Runs the network on a dataset's batch, with the batch's timeline if it holds sequences.
+template <class Net, class Batch>
+ConstMatrixView<typename Net::scalar_type> forward_batch(Net& net, const Batch& batch, Mode mode) {
+  if constexpr (requires { batch.timeline(); }) {
+    return net.forward(batch.x(), batch.timeline(), mode);
+  } else {
+    return net.forward(batch.x(), mode);
+  }
+}
+
 struct Evaluation {
   double loss;      // mean over samples
   double accuracy;  // NaN for unlabelled (regression) data
@@ -31,7 +41,7 @@ Evaluation evaluate(Net& net, const Loss& loss, const Data& data, Index batch_si
     const Index size = std::min(batch_size, n - first);
     batch.gather(data, std::span<const Index>(indices).subspan(static_cast<std::size_t>(first),
                                                                static_cast<std::size_t>(size)));
-    const auto output = net.forward(batch.x(), Mode::eval);
+    const auto output = forward_batch(net, batch, Mode::eval);
     loss_sum += static_cast<double>(loss.template value<S>(output, batch.targets())) *
                 static_cast<double>(size);
     if constexpr (labelled<decltype(batch.targets())>)

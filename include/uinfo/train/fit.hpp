@@ -105,7 +105,7 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
       batch.gather(train, std::span<const Index>(order).subspan(static_cast<std::size_t>(first),
                                                                 static_cast<std::size_t>(size)));
       optimizer.set_epoch(epoch + static_cast<double>(step) / static_cast<double>(steps_per_epoch));
-      const auto output = net.forward(batch.x(), Mode::train);
+      const auto output = forward_batch(net, batch, Mode::train);
       const double batch_loss = loss.template value_and_gradient<S>(
           output, batch.targets(), output_gradient.reshape(output.rows(), size));
       if (!std::isfinite(batch_loss)) {
@@ -121,14 +121,12 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
       }
       backward_and_step(net, optimizer, std::as_const(output_gradient).view(),
                         options.fuse_updates);
-      loss_sum += batch_loss * static_cast<double>(size);
+      loss_sum += (batch_loss + net.penalty()) * static_cast<double>(size);
       seen += size;
       const StepInfo info{epoch, step, global_step, size, batch_loss, optimizer.learning_rate()};
-      stop = detail::notify_all(
-                 [&](auto& c) -> decltype(c.on_step_end(info, net)) {
-                   return c.on_step_end(info, net);
-                 },
-                 callbacks...) ||
+      stop = detail::notify_all([&](auto& c) -> decltype(c.on_step_end(
+                                                 info, net)) { return c.on_step_end(info, net); },
+                                callbacks...) ||
              stop;
     }
     EpochRecord record{.epoch = epoch,
