@@ -23,11 +23,12 @@
 #include <vector>
 
 #include "common/checkerboard_runs.hpp"
-#include "common/cli.hpp"
-#include "common/json.hpp"
+#include "common/command.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/record.hpp"
+#include "common/regime.hpp"
 
 namespace {
 
@@ -37,19 +38,14 @@ using checkerboard::Task;
 
 struct Settings {
   checkerboard::NetworkSettings network;
-  double lr = 0.05;
-  long batch = 32;
-  double momentum = 0;
-  double weight_decay = 0;
-  int epochs = 40;  // of the standard regime, after the perturbation
+  uinfo::cli::Regime regime{.lr = 0.05, .batch = 32, .epochs = 40};  // the standard regime
   std::string ks = "0,1,2,5,10,20";
   std::string kinds = "slow_start,colour_first,pretrained";
   double slow_lr = 0.005;
   long slow_batch = 256;
-  int seeds = 10;  // seeds differ a lot in what the bottleneck keeps (sd ~0.25 bits)
-  std::uint64_t first_seed = 1;
-  std::string out = "results/checkerboard-perturb";
-  bool quiet = false;
+  // Seeds differ a lot in what the bottleneck keeps (sd ~0.25 bits).
+  uinfo::cli::Seeds seeds{.count = 10, .first = 1};
+  uinfo::cli::Output output{.dir = "results/checkerboard-perturb"};
 };
 
 const char* const known_kinds[] = {"slow_start", "colour_first", "pretrained"};
@@ -85,8 +81,8 @@ struct Job {
 
 std::vector<Job> all_jobs(const Settings& s) {
   std::vector<Job> jobs;
-  for (int i = 0; i < s.seeds; ++i) {
-    const std::uint64_t seed = s.first_seed + i;
+  for (int i = 0; i < s.seeds.count; ++i) {
+    const std::uint64_t seed = s.seeds.first + i;
     for (const int k : parse_ks(s.ks)) {
       if (k == 0) {
         jobs.push_back({"none", 0, seed});
@@ -107,11 +103,7 @@ template <class Net>
 std::vector<Measurement> run_job(const Settings& s, const Job& job,
                                  const std::function<void()>& epoch_done) {
   const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
-  const Phase standard{.epochs = s.epochs,
-                       .lr = s.lr,
-                       .batch = s.batch,
-                       .momentum = s.momentum,
-                       .weight_decay = s.weight_decay};
+  const Phase standard = checkerboard::phase_of(s.regime);
   std::vector<Phase> phases;
   Net net = checkerboard::make_network<Net>(s.network, job.seed);
   if (job.kind == "slow_start") {
@@ -159,9 +151,10 @@ std::map<Key, Outcome> run_all(const Settings& s, const std::filesystem::path& d
   const auto jobs = all_jobs(s);
   long total_epochs = 0;
   for (const Job& job : jobs)
-    total_epochs += s.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
+    total_epochs +=
+        s.regime.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
   uinfo::CsvWriter csv(dir / "info.csv", columns);
-  uinfo::ProgressBar bar(total_epochs, "perturbing", !s.quiet);
+  uinfo::ProgressBar bar(total_epochs, "perturbing", !s.output.quiet);
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
@@ -201,9 +194,9 @@ uinfo::MeanAndDeviation stats(const std::vector<double>& values) {
 }
 
 // Writes summary.csv, prints it, and returns it for run.json.
-uinfo::json::Object write_summary(const std::map<Key, Outcome>& outcomes,
+uinfo::record::Json write_summary(const std::map<Key, Outcome>& outcomes,
                                   const std::filesystem::path& dir) {
-  uinfo::json::Object summary;
+  uinfo::record::Json summary = uinfo::record::Json::object();
   uinfo::CsvWriter csv(dir / "summary.csv",
                        {"kind", "k", "decoder", "seeds", "colour_after_perturbation_bits",
                         "colour_after_perturbation_sd", "final_colour_bits", "final_colour_sd",
@@ -220,13 +213,12 @@ uinfo::json::Object write_summary(const std::map<Key, Outcome>& outcomes,
     std::printf("%-13s %3d %-7s %15.3f +- %5.3f %8.3f +- %5.3f %8.3f +- %5.3f %8.3f\n",
                 kind.c_str(), k, decoder.c_str(), after.mean, after.deviation, colour.mean,
                 colour.deviation, direction.mean, direction.deviation, accuracy);
-    uinfo::json::Object entry;
-    entry.add("colour_after_perturbation_bits", after.mean)
-        .add("final_colour_bits", colour.mean)
-        .add("final_colour_sd", colour.deviation)
-        .add("final_direction_bits", direction.mean)
-        .add("final_task_accuracy", accuracy);
-    summary.add(kind + "/" + std::to_string(k) + "/" + decoder, entry);
+    summary[kind + "/" + std::to_string(k) + "/" + decoder] = {
+        {"colour_after_perturbation_bits", after.mean},
+        {"final_colour_bits", colour.mean},
+        {"final_colour_sd", colour.deviation},
+        {"final_direction_bits", direction.mean},
+        {"final_task_accuracy", accuracy}};
   }
   return summary;
 }
@@ -262,9 +254,9 @@ void plot(const Settings& s, const std::map<Key, Outcome>& outcomes, double ceil
   script +=
       "set multiplot layout 1,2 title 'uinfo-checkerboard-perturb: colour information in "
       "the bottleneck (" +
-      decoder + " decoder; " + std::to_string(s.seeds) + " seeds, mean ± sd; then " +
-      std::to_string(s.epochs) + " epochs at lr " + uinfo::shortest(s.lr) + ", batch " +
-      std::to_string(s.batch) + ")'\n";
+      decoder + " decoder; " + std::to_string(s.seeds.count) + " seeds, mean ± sd; then " +
+      std::to_string(s.regime.epochs) + " epochs at lr " + uinfo::shortest(s.regime.lr) +
+      ", batch " + std::to_string(s.regime.batch) + ")'\n";
   for (const int panel : {0, 1}) {
     script += std::string("set title '") +
               (panel == 0 ? "at the end of training" : "when the perturbation ends") + "'\n";
@@ -288,7 +280,7 @@ void plot(const Settings& s, const std::map<Key, Outcome>& outcomes, double ceil
 
 int main(int argc, char** argv) {
   Settings s;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command command{
       "uinfo-checkerboard-perturb",
       "Experiment 3: trains the first K epochs differently (slow_start: low learning rate and\n"
       "large batch; colour_first: on the colour instead of the direction; pretrained: from a\n"
@@ -296,35 +288,32 @@ int main(int argc, char** argv) {
       "probing the bottleneck for colour and direction. Writes OUT/info.csv, OUT/summary.csv\n"
       "(final colour information per kind and K, mean and sd over seeds), OUT/run.json and\n"
       "OUT/perturb.png."};
-  checkerboard::add_options(cli, s.network);
-  cli.option("--lr", s.lr, "learning rate of the standard regime")
-      .option("--batch", s.batch, "batch size of the standard regime")
-      .option("--momentum", s.momentum, "SGD momentum")
-      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
-      .option("--epochs", s.epochs, "epochs of the standard regime, after the perturbation")
-      .option("--ks", s.ks, "perturbed epochs K, comma-separated (0: the unperturbed run)")
-      .option("--kinds", s.kinds, "perturbations: slow_start, colour_first, pretrained")
-      .option("--slow-lr", s.slow_lr, "slow_start's learning rate")
-      .option("--slow-batch", s.slow_batch, "slow_start's batch size")
-      .option("--seeds", s.seeds, "seeds per (kind, K)")
-      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
-      .option("--out", s.out, "output directory")
-      .option("--quiet", s.quiet, "no progress bar");
-  cli.parse(argc, argv);
-  checkerboard::check_options(cli, s.network);
-  if (parse_ks(s.ks).empty()) cli.fail("--ks must be comma-separated whole numbers >= 0");
+  checkerboard::add_options(command, s.network);
+  uinfo::cli::add_options(command, s.regime);
+  command.describe("--lr", "learning rate of the standard regime");
+  command.describe("--batch", "batch size of the standard regime");
+  command.describe("--epochs", "epochs of the standard regime, after the perturbation");
+  command.setting("--ks", s.ks, "perturbed epochs K, comma-separated (0: the unperturbed run)");
+  command.setting("--kinds", s.kinds, "perturbations: slow_start, colour_first, pretrained");
+  command.setting("--slow-lr", s.slow_lr, "slow_start's learning rate");
+  command.setting("--slow-batch", s.slow_batch, "slow_start's batch size");
+  uinfo::cli::add_options(command, s.seeds, "seeds per (kind, K)");
+  uinfo::cli::add_options(command, s.output);
+  command.parse(argc, argv);
+  checkerboard::check_options(command, s.network);
+  uinfo::cli::check(command, s.regime);
+  uinfo::cli::check(command, s.seeds);
+  if (parse_ks(s.ks).empty()) command.fail("--ks must be comma-separated whole numbers >= 0");
   for (const std::string& kind : split(s.kinds)) {
     if (std::find(std::begin(known_kinds), std::end(known_kinds), kind) == std::end(known_kinds))
-      cli.fail("--kinds: unknown perturbation '" + kind +
-               "'; expected slow_start, colour_first or pretrained");
+      command.fail("--kinds: unknown perturbation '" + kind +
+                   "'; expected slow_start, colour_first or pretrained");
   }
-  if (split(s.kinds).empty()) cli.fail("--kinds must name at least one perturbation");
-  if (s.epochs < 1 || s.seeds < 1 || s.batch < 1 || s.slow_batch < 1 || s.lr <= 0 ||
-      s.slow_lr <= 0) {
-    cli.fail("--epochs, --seeds, --batch and --slow-batch must be at least 1, the rates positive");
-  }
+  if (split(s.kinds).empty()) command.fail("--kinds must name at least one perturbation");
+  if (s.slow_batch < 1 || !(s.slow_lr > 0))
+    command.fail("--slow-batch must be at least 1, --slow-lr positive");
 
-  const std::filesystem::path dir = s.out;
+  const std::filesystem::path dir = s.output.dir;
   std::filesystem::create_directories(dir);
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
@@ -332,28 +321,12 @@ int main(int argc, char** argv) {
     const auto outcomes = run_all(s, dir);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const uinfo::json::Object summary = write_summary(outcomes, dir);
+    uinfo::record::Json record = command.record();
+    record["noise_ceiling_bits"] = ceiling.bits;
+    record["summary"] = write_summary(outcomes, dir);
     plot(s, outcomes, ceiling.bits, dir);
-    uinfo::json::Object settings = checkerboard::to_json(s.network);
-    settings.add("lr", s.lr)
-        .add("batch", s.batch)
-        .add("momentum", s.momentum)
-        .add("weight_decay", s.weight_decay)
-        .add("epochs", s.epochs)
-        .add("ks", s.ks)
-        .add("kinds", s.kinds)
-        .add("slow_lr", s.slow_lr)
-        .add("slow_batch", s.slow_batch)
-        .add("seeds", s.seeds)
-        .add("first_seed", s.first_seed);
-    uinfo::json::Object record;
-    record.add("program", "uinfo-checkerboard-perturb")
-        .add("uinfo_version", UINFO_VERSION_STRING)
-        .add("settings", settings)
-        .add("noise_ceiling_bits", ceiling.bits)
-        .add("summary", summary)
-        .add("wall_seconds", seconds);
-    record.write(dir / "run.json");
+    record["wall_seconds"] = seconds;
+    uinfo::record::write(record, dir / "run.json");
     std::printf("%.1f s; results in %s/\n", seconds, dir.string().c_str());
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-checkerboard-perturb: %s\n", e.what());

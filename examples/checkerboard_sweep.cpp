@@ -25,12 +25,13 @@
 #include <vector>
 
 #include "common/checkerboard_runs.hpp"
-#include "common/cli.hpp"
+#include "common/command.hpp"
 #include "common/csv_table.hpp"
-#include "common/json.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/record.hpp"
+#include "common/regime.hpp"
 
 namespace {
 
@@ -38,16 +39,12 @@ struct Settings {
   checkerboard::NetworkSettings network;
   std::string lrs = "0.001,0.005,0.02,0.05,0.2";
   std::string batches = "8,32,128,512";
-  double momentum = 0;
-  double weight_decay = 0;
-  int epochs = 40;
-  int seeds = 4;
-  std::uint64_t first_seed = 1;
+  uinfo::cli::Regime regime{.epochs = 40};  // its lr and batch are swept instead
+  uinfo::cli::Seeds seeds{.count = 4, .first = 1};
   double progress = 0.95;  // equal progress: validation accuracy >= progress x ceiling accuracy
   std::string shard = "1/1";
   bool merge = false;
-  std::string out = "results/checkerboard-sweep";
-  bool quiet = false;
+  uinfo::cli::Output output{.dir = "results/checkerboard-sweep"};
 };
 
 template <class T>
@@ -73,7 +70,7 @@ std::vector<Job> all_jobs(const Settings& s) {
   std::vector<Job> jobs;
   for (const double lr : parse_list<double>(s.lrs))
     for (const long batch : parse_list<long>(s.batches))
-      for (int i = 0; i < s.seeds; ++i) jobs.push_back({lr, batch, s.first_seed + i});
+      for (int i = 0; i < s.seeds.count; ++i) jobs.push_back({lr, batch, s.seeds.first + i});
   return jobs;
 }
 
@@ -92,7 +89,8 @@ const std::vector<std::string> columns = uinfo::probing::measurement_columns({"l
 // Trains every job, writing rows to DIR/info.csv in job order as the jobs finish.
 void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesystem::path& dir) {
   uinfo::CsvWriter csv(dir / "info.csv", columns);
-  uinfo::ProgressBar bar(static_cast<long>(jobs.size()) * s.epochs, "sweeping", !s.quiet);
+  uinfo::ProgressBar bar(static_cast<long>(jobs.size()) * s.regime.epochs, "sweeping",
+                         !s.output.quiet);
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
@@ -107,11 +105,10 @@ void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesy
           Net net = checkerboard::make_network<Net>(s.network, job.seed);
           auto probe = checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data,
                                                                                     job.seed);
-          const checkerboard::Phase phases[] = {{.epochs = s.epochs,
-                                                 .lr = job.lr,
-                                                 .batch = job.batch,
-                                                 .momentum = s.momentum,
-                                                 .weight_decay = s.weight_decay}};
+          checkerboard::Phase phase = checkerboard::phase_of(s.regime);
+          phase.lr = job.lr;
+          phase.batch = job.batch;
+          const checkerboard::Phase phases[] = {phase};
           return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
         },
         [&](std::size_t j, const auto& rows) {
@@ -211,20 +208,19 @@ void write_summary(const std::vector<Summary>& summaries, const std::filesystem:
 }
 
 // Per configuration, keyed "lr/batch/decoder", for run.json.
-uinfo::json::Object summary_json(const std::vector<Summary>& summaries) {
-  uinfo::json::Object o;
+uinfo::record::Json summary_json(const std::vector<Summary>& summaries) {
+  uinfo::record::Json o = uinfo::record::Json::object();
   for (const Summary& s : summaries) {
     const auto [colour, colour_sd] = mean_sd(s.final_colour);
     const auto [progress, progress_sd] = mean_sd(s.progress_colour);
-    uinfo::json::Object entry;
-    entry.add("final_colour_bits", colour)
-        .add("final_colour_sd", colour_sd)
-        .add("final_direction_bits", mean_sd(s.final_direction).first)
-        .add("final_task_accuracy", mean_sd(s.final_accuracy).first)
-        .add("peak_colour_epoch", s.peak_epoch)
-        .add("seeds_at_progress", s.progress_colour.size())
-        .add("progress_colour_bits", progress);
-    o.add(uinfo::shortest(s.lr) + "/" + std::to_string(s.batch) + "/" + s.decoder, entry);
+    o[uinfo::shortest(s.lr) + "/" + std::to_string(s.batch) + "/" + s.decoder] = {
+        {"final_colour_bits", colour},
+        {"final_colour_sd", colour_sd},
+        {"final_direction_bits", mean_sd(s.final_direction).first},
+        {"final_task_accuracy", mean_sd(s.final_accuracy).first},
+        {"peak_colour_epoch", s.peak_epoch},
+        {"seeds_at_progress", s.progress_colour.size()},
+        {"progress_colour_bits", progress}};
   }
   return o;
 }
@@ -307,20 +303,6 @@ void plot_heatmap(const std::vector<Summary>& summaries, double ceiling_bits,
   uinfo::plot::render_png(dir / "heatmap.png", script, 1300, 560);
 }
 
-uinfo::json::Object settings_json(const Settings& s) {
-  uinfo::json::Object o = checkerboard::to_json(s.network);
-  o.add("lrs", s.lrs)
-      .add("batches", s.batches)
-      .add("momentum", s.momentum)
-      .add("weight_decay", s.weight_decay)
-      .add("epochs", s.epochs)
-      .add("seeds", s.seeds)
-      .add("first_seed", s.first_seed)
-      .add("progress", s.progress)
-      .add("shard", s.shard);
-  return o;
-}
-
 // Joins the shards' info.csv into DIR/info.csv, checking that every shard of one split is there.
 std::vector<uinfo::csv::Table> read_shards(const std::filesystem::path& dir) {
   const std::filesystem::path shards = dir / "shards";
@@ -360,7 +342,7 @@ std::vector<uinfo::csv::Table> read_shards(const std::filesystem::path& dir) {
 
 int main(int argc, char** argv) {
   Settings s;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command command{
       "uinfo-checkerboard-sweep",
       "Experiment 2: learning rate x batch size. Trains the checkerboard network on direction\n"
       "for every configuration and seed, probing the bottleneck for colour and direction after\n"
@@ -368,40 +350,42 @@ int main(int argc, char** argv) {
       "peak colour epoch, accuracy, colour at equal progress), OUT/run.json and OUT/heatmap.png.\n"
       "With --shard i/n only the i-th of n slices runs, into OUT/shards/i-of-n/; then --merge\n"
       "with the same OUT joins them and makes the summary and the figure."};
-  checkerboard::add_options(cli, s.network);
-  cli.option("--lrs", s.lrs, "learning rates, comma-separated")
-      .option("--batches", s.batches, "batch sizes, comma-separated")
-      .option("--momentum", s.momentum, "SGD momentum")
-      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
-      .option("--epochs", s.epochs, "training epochs")
-      .option("--seeds", s.seeds, "seeds per configuration")
-      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
-      .option("--progress", s.progress,
-              "equal progress: the first epoch whose validation accuracy reaches this fraction "
-              "of the noise ceiling's accuracy")
-      .option("--shard", s.shard, "run the i-th of n slices of the jobs, written as i/n")
-      .option("--merge", s.merge, "join OUT/shards/*/info.csv, then summarise and plot")
-      .option("--out", s.out, "output directory")
-      .option("--quiet", s.quiet, "no progress bar");
-  cli.parse(argc, argv);
-  checkerboard::check_options(cli, s.network);
+  checkerboard::add_options(command, s.network);
+  command.setting("--lrs", s.lrs, "learning rates, comma-separated");
+  command.setting("--batches", s.batches, "batch sizes, comma-separated");
+  uinfo::cli::add_options(command, s.regime, uinfo::cli::Swept::lr_and_batch);
+  uinfo::cli::add_options(command, s.seeds, "seeds per configuration");
+  command.setting("--progress", s.progress,
+                  "equal progress: the first epoch whose validation accuracy reaches this "
+                  "fraction of the noise ceiling's accuracy");
+  command.option("--shard", s.shard, "run the i-th of n slices of the jobs, written as i/n");
+  command.option("--merge", s.merge, "join OUT/shards/*/info.csv, then summarise and plot");
+  uinfo::cli::add_options(command, s.output);
+  command.parse(argc, argv);
+  checkerboard::check_options(command, s.network);
   if (parse_list<double>(s.lrs).empty() || parse_list<long>(s.batches).empty())
-    cli.fail("--lrs and --batches must be comma-separated positive numbers");
-  if (s.epochs < 1 || s.seeds < 1) cli.fail("--epochs and --seeds must be at least 1");
-  if (s.progress <= 0 || s.progress > 1) cli.fail("--progress must lie in (0, 1]");
+    command.fail("--lrs and --batches must be comma-separated positive numbers");
+  uinfo::cli::check(command, s.regime, uinfo::cli::Swept::lr_and_batch);
+  uinfo::cli::check(command, s.seeds);
+  if (s.progress <= 0 || s.progress > 1) command.fail("--progress must lie in (0, 1]");
   int shard = 0, shards = 0;
   char end = 0;
   if (std::sscanf(s.shard.c_str(), "%d/%d%c", &shard, &shards, &end) != 2 || shards < 1 ||
       shard < 1 || shard > shards) {
-    cli.fail("--shard must be i/n with 1 <= i <= n, e.g. 3/8");
+    command.fail("--shard must be i/n with 1 <= i <= n, e.g. 3/8");
   }
-  if (s.merge && shards != 1) cli.fail("--merge joins the shards; give it without --shard");
+  if (s.merge && shards != 1) command.fail("--merge joins the shards; give it without --shard");
 
-  const std::filesystem::path out = s.out;
+  const std::filesystem::path out = s.output.dir;
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const double target_accuracy = s.progress * ceiling.accuracy;
   const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   const auto jobs = all_jobs(s);
+  uinfo::record::Json record = command.record();
+  record["shard"] = s.shard;
   try {
     std::vector<uinfo::csv::Table> tables;
     if (s.merge) {
@@ -414,35 +398,25 @@ int main(int argc, char** argv) {
       const auto mine = shard_jobs(jobs, shard, shards);
       run_jobs(s, mine, dir);
       if (shards > 1) {
-        uinfo::json::Object record;
-        record.add("program", "uinfo-checkerboard-sweep")
-            .add("uinfo_version", UINFO_VERSION_STRING)
-            .add("settings", settings_json(s))
-            .add("jobs", mine.size())
-            .add("wall_seconds",
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        record.write(dir / "run.json");
+        record["jobs"] = mine.size();
+        record["wall_seconds"] = seconds();
+        uinfo::record::write(record, dir / "run.json");
         std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard, shards,
                     mine.size(), dir.string().c_str(), out.string().c_str());
         return 0;
       }
       tables.emplace_back(out / "info.csv");
     }
-    const auto summaries = summarise(tables, s.epochs, target_accuracy);
+    const auto summaries = summarise(tables, s.regime.epochs, target_accuracy);
     write_summary(summaries, out);
     plot_heatmap(summaries, ceiling.bits, out);
     print_summary(summaries, target_accuracy);
-    uinfo::json::Object record;
-    record.add("program", "uinfo-checkerboard-sweep")
-        .add("uinfo_version", UINFO_VERSION_STRING)
-        .add("settings", settings_json(s))
-        .add("noise_ceiling_bits", ceiling.bits)
-        .add("target_accuracy", target_accuracy)
-        .add("jobs", jobs.size())
-        .add("summary", summary_json(summaries))
-        .add("wall_seconds",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    record.write(out / "run.json");
+    record["noise_ceiling_bits"] = ceiling.bits;
+    record["target_accuracy"] = target_accuracy;
+    record["jobs"] = jobs.size();
+    record["summary"] = summary_json(summaries);
+    record["wall_seconds"] = seconds();
+    uinfo::record::write(record, out / "run.json");
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-checkerboard-sweep: %s\n", e.what());
     return 1;

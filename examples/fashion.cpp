@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "common/cli.hpp"
+#include "common/command.hpp"
 #include "common/curves.hpp"
 #include "common/fashion_runs.hpp"
-#include "common/json.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/record.hpp"
+#include "common/regime.hpp"
 #include "common/seed_runs.hpp"
 
 namespace {
@@ -31,21 +32,15 @@ struct Settings {
   std::string model = "mlp";
   long width = 64;
   std::string grouping = "garment_kind";
-  double lr = 0.05;
-  long batch = 32;
-  double momentum = 0;
-  double weight_decay = 0;
-  int epochs = 20;
-  int seeds = 3;
-  std::uint64_t first_seed = 1;
+  uinfo::cli::Regime regime{.lr = 0.05, .batch = 32, .epochs = 20};
+  uinfo::cli::Seeds seeds{.count = 3, .first = 1};
   std::string decoder = "linear";
   double decoder_l2 = 1e-3;
   long train_samples = 60000;
   long probe_samples = 10000;
   std::string data = std::string(uinfo::fashion_mnist_directory);
   int threads = 0;
-  std::string out = "results/fashion";
-  bool quiet = false;
+  uinfo::cli::Output output{.dir = "results/fashion"};
 };
 
 // Probes before the first step, at 1/8, 1/4 and 1/2 of the first epoch, and after every epoch.
@@ -86,20 +81,16 @@ template <class Model>
 std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
                          const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
   const fashion::RunSettings run{.width = s.width,
-                                 .lr = s.lr,
-                                 .batch = s.batch,
-                                 .momentum = s.momentum,
-                                 .weight_decay = s.weight_decay,
-                                 .epochs = s.epochs,
+                                 .regime = s.regime,
                                  .decoders = decoder_families(s.decoder),
                                  .decoder_l2 = s.decoder_l2};
-  return uinfo::probing::run_seeds({s.seeds, s.first_seed, s.epochs, s.threads, s.quiet}, dir,
-                                   timing,
-                                   [&](std::uint64_t seed, const std::function<void()>& epoch_done,
-                                       uinfo::probing::Timing& seed_timing) {
-                                     return fashion::train_and_probe<Model>(
-                                         run, data, seed, early_probes, epoch_done, seed_timing);
-                                   });
+  return uinfo::probing::run_seeds(
+      {s.seeds.count, s.seeds.first, s.regime.epochs, s.threads, s.output.quiet}, dir, timing,
+      [&](std::uint64_t seed, const std::function<void()>& epoch_done,
+          uinfo::probing::Timing& seed_timing) {
+        return fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done,
+                                               seed_timing);
+      });
 }
 
 // A number for a plot's labels and ranges.
@@ -140,14 +131,14 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
   for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
     if (s.decoder != decoder && s.decoder != "both") continue;
     std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
-    script +=
-        "set nonlinear x via sqrt(x) inverse x * x\nset xtics (" + epoch_tics(s.epochs) + ")\n";
+    script += "set nonlinear x via sqrt(x) inverse x * x\nset xtics (" +
+              epoch_tics(s.regime.epochs) + ")\n";
     script += "set multiplot layout 2," + std::to_string(layers) + " title '" +
               "uinfo-fashion: usable information (" + decoder + " decoder) while learning " +
-              group_names(*grouping_named(s.grouping)) + "; " + std::to_string(s.seeds) +
-              " seeds thin, mean thick; lr " + uinfo::shortest(s.lr) + ", batch " +
-              std::to_string(s.batch) + ", momentum " + uinfo::shortest(s.momentum) +
-              ", weight decay " + uinfo::shortest(s.weight_decay) + "'\n";
+              group_names(*grouping_named(s.grouping)) + "; " + std::to_string(s.seeds.count) +
+              " seeds thin, mean thick; lr " + uinfo::shortest(s.regime.lr) + ", batch " +
+              std::to_string(s.regime.batch) + ", momentum " + uinfo::shortest(s.regime.momentum) +
+              ", weight decay " + uinfo::shortest(s.regime.weight_decay) + "'\n";
     for (const std::string& label : {std::string("fine"), std::string("coarse")}) {
       const auto [low, high] = range.at({decoder, label});
       const double pad = 0.08 * std::max(high - low, 0.05);
@@ -201,34 +192,20 @@ std::vector<double> final_task_accuracy(const std::vector<Row>& rows) {
   return accuracies;
 }
 
-uinfo::json::Object settings_json(const Settings& s, const fashion::Data& data) {
-  uinfo::json::Object o;
-  o.add("model", s.model)
-      .add("width", s.width)
-      .add("grouping", s.grouping)
-      .add("coarse_classes", data.coarse_classes)
-      .add("lr", s.lr)
-      .add("batch", s.batch)
-      .add("momentum", s.momentum)
-      .add("weight_decay", s.weight_decay)
-      .add("epochs", s.epochs)
-      .add("seeds", s.seeds)
-      .add("first_seed", s.first_seed)
-      .add("decoder", s.decoder)
-      .add("decoder_l2", s.decoder_l2)
-      .add("train_samples", data.train.size())
-      .add("probe_train_samples", data.probe_train_x.cols())
-      .add("probe_test_samples", data.probe_test_x.cols())
-      .add("probe_source", "test split")
-      .add("data", s.data);
-  return o;
+// What the run trained and probed on, as loaded (the settings say what was asked for).
+uinfo::record::Json data_json(const fashion::Data& data) {
+  return {{"coarse_classes", data.coarse_classes},
+          {"train_samples", data.train.size()},
+          {"probe_train_samples", data.probe_train_x.cols()},
+          {"probe_test_samples", data.probe_test_x.cols()},
+          {"probe_source", "test split"}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings s;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command command{
       "uinfo-fashion",
       "Trains a network on coarse labels of Fashion-MNIST (groups of its 10 classes) with SGD and\n"
       "measures, during training, the usable information about the fine labels (not needed by\n"
@@ -238,53 +215,47 @@ int main(int argc, char** argv) {
       "information and the network's coarse accuracy. Writes OUT/info.csv (one row per\n"
       "measurement), OUT/info_mean.csv, OUT/run.json and OUT/info.png (fine and coarse\n"
       "information vs epoch per layer)."};
-  cli.option("--model", s.model, "network: " + fashion::model_help())
-      .option("--width", s.width, "units of the last hidden layer")
-      .option("--grouping", s.grouping,
-              "coarse labels: garment_kind (clothing, footwear, bags) or tops (upper-body "
-              "garments against the rest)")
-      .option("--lr", s.lr, "SGD learning rate")
-      .option("--batch", s.batch, "minibatch size")
-      .option("--momentum", s.momentum, "SGD momentum")
-      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
-      .option("--epochs", s.epochs, "training epochs")
-      .option("--seeds", s.seeds, "number of seeds (initial weights and batch orders)")
-      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
-      .option("--decoder", s.decoder,
-              "linear, mlp or both (the MLP decoder is refitted from scratch at every probe: slow)")
-      .option("--decoder-l2", s.decoder_l2,
-              "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the mean "
-              "cross-entropy (scikit-learn's C = 1 / (l2 n))")
-      .option("--train-samples", s.train_samples,
-              "training images, class-balanced, from the 60000 of the training split")
-      .option("--probe-samples", s.probe_samples,
-              "test-split images for the probes, class-balanced, halved into decoder training "
-              "and held out")
-      .option("--data-dir", s.data, "directory of Fashion-MNIST's IDX files")
-      .option("--threads", s.threads, "worker threads; 0: one per core")
-      .option("--out", s.out, "output directory")
-      .option("--quiet", s.quiet, "no progress bar");
-  cli.parse(argc, argv);
-  if (!fashion::is_model(s.model)) cli.fail("--model must be one of " + fashion::model_help());
+  command.setting("--model", s.model, "network: " + fashion::model_help());
+  command.setting("--width", s.width, "units of the last hidden layer");
+  command.setting("--grouping", s.grouping,
+                  "coarse labels: garment_kind (clothing, footwear, bags) or tops (upper-body "
+                  "garments against the rest)");
+  uinfo::cli::add_options(command, s.regime);
+  uinfo::cli::add_options(command, s.seeds, "number of seeds (initial weights and batch orders)");
+  command.setting(
+      "--decoder", s.decoder,
+      "linear, mlp or both (the MLP decoder is refitted from scratch at every probe: slow)");
+  command.setting("--decoder-l2", s.decoder_l2,
+                  "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the "
+                  "mean cross-entropy (scikit-learn's C = 1 / (l2 n))");
+  command.setting("--train-samples", s.train_samples,
+                  "training images, class-balanced, from the 60000 of the training split");
+  command.setting("--probe-samples", s.probe_samples,
+                  "test-split images for the probes, class-balanced, halved into decoder "
+                  "training and held out");
+  command.setting("--data-dir", s.data, "directory of Fashion-MNIST's IDX files");
+  command.option("--threads", s.threads, "worker threads; 0: one per core");
+  uinfo::cli::add_options(command, s.output);
+  command.parse(argc, argv);
+  if (!fashion::is_model(s.model)) command.fail("--model must be one of " + fashion::model_help());
   const uinfo::LabelGrouping* grouping = grouping_named(s.grouping);
-  if (!grouping) cli.fail("--grouping must be one of " + grouping_names());
+  if (!grouping) command.fail("--grouping must be one of " + grouping_names());
   if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
-    cli.fail("--decoder must be linear, mlp or both");
-  if (s.width < 1 || s.epochs < 1 || s.seeds < 1 || s.batch < 1)
-    cli.fail("--width, --epochs, --seeds and --batch must be at least 1");
-  if (!(s.lr > 0) || s.momentum < 0 || s.momentum >= 1 || s.weight_decay < 0 || s.decoder_l2 < 0)
-    cli.fail(
-        "--lr must be positive, --momentum in [0, 1), --weight-decay and --decoder-l2 at least 0");
+    command.fail("--decoder must be linear, mlp or both");
+  if (s.width < 1) command.fail("--width must be at least 1");
+  uinfo::cli::check(command, s.regime);
+  uinfo::cli::check(command, s.seeds);
+  if (s.decoder_l2 < 0) command.fail("--decoder-l2 must be at least 0");
   if (s.train_samples < 10 || s.train_samples > 60000)
-    cli.fail("--train-samples must lie in [10, 60000]");
+    command.fail("--train-samples must lie in [10, 60000]");
   if (s.probe_samples < 20 || s.probe_samples > 10000)
-    cli.fail("--probe-samples must lie in [20, 10000], the size of the test split");
+    command.fail("--probe-samples must lie in [20, 10000], the size of the test split");
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Row> rows;
   fashion::Data data;
   uinfo::probing::Timing timing;  // summed over seeds
-  const std::filesystem::path dir = s.out;
+  const std::filesystem::path dir = s.output.dir;
   try {
     data = fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
     std::filesystem::create_directories(dir);
@@ -296,22 +267,18 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const uinfo::json::Object summary = uinfo::probing::summarise(rows, dir);
+  uinfo::record::Json record = command.record();
+  record["data"] = data_json(data);
+  record["summary"] = uinfo::probing::summarise(rows, dir);
   plot(s, rows, dir);
-
-  uinfo::json::Object run_record;
-  run_record.add("program", "uinfo-fashion")
-      .add("uinfo_version", UINFO_VERSION_STRING)
-      .add("settings", settings_json(s, data))
-      .add("summary", summary)
-      .add("final_task_accuracy", final_task_accuracy(rows))
-      .add("wall_seconds", seconds)
-      .add("seed_seconds", timing.total_seconds)
-      .add("probe_seconds", timing.probe_seconds);
-  run_record.write(dir / "run.json");
+  record["final_task_accuracy"] = final_task_accuracy(rows);
+  record["wall_seconds"] = seconds;
+  record["seed_seconds"] = timing.total_seconds;
+  record["probe_seconds"] = timing.probe_seconds;
+  uinfo::record::write(record, dir / "run.json");
   std::printf(
       "%d seeds x %d epochs in %.1f s (%.0f%% of the seeds' time probing); results in %s/\n",
-      s.seeds, s.epochs, seconds, 100 * timing.probe_share(), dir.string().c_str());
+      s.seeds.count, s.regime.epochs, seconds, 100 * timing.probe_share(), dir.string().c_str());
   print_last_layer(rows);
   return 0;
 }

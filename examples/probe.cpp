@@ -12,14 +12,13 @@
 #include <exception>
 #include <numeric>
 #include <span>
-#include <stdexcept>  // before common/cli.hpp, which uses std::invalid_argument
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "common/cli.hpp"
-#include "common/json.hpp"
+#include "common/command.hpp"
+#include "common/record.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/data/npy.hpp"
@@ -137,7 +136,7 @@ Options with_preprocessing(Options options, const std::string& name) {
 
 // Runs every requested estimator with fresh copies of the unfitted `prototype`.
 template <class D>
-uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type>& split,
+uinfo::record::Json probe(const Settings& s, const Split<typename D::scalar_type>& split,
                           const D& prototype) {
   using S = typename D::scalar_type;
   const uinfo::UsableInformationOptions options{
@@ -149,27 +148,25 @@ uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type
   const uinfo::UsableInformation info = uinfo::usable_information(
       split.z_train, split.y_train, split.z_test, split.y_test, decoder, options);
 
-  uinfo::json::Object out;
-  out.add("program", program)
-      .add("uinfo_version", UINFO_VERSION_STRING)
-      .add("bits", info.bits)
-      .add("nats", info.nats)
-      .add("h_bits", info.h_bits)
-      .add("ce_bits", info.ce_bits)
-      .add("accuracy", info.accuracy)
-      .add("standard_error_bits", info.standard_error_bits)
-      .add("train_ce_bits", info.train_ce_bits)
-      .add("n_train", info.n_train)
-      .add("n_test", info.n_test)
-      .add("features", split.z_train.rows())
-      .add("classes", info.classes)
-      .add("decoder", info.decoder)
-      .add("iterations", info.iterations)
-      .add("seed", s.seed)
-      .add("reference", s.log_k ? "log_classes" : "train_marginal")
-      .add("preprocess", s.preprocess)
-      .add("scalar", std::is_same_v<S, double> ? "float64" : "float32");
-  if (!s.z.empty()) out.add("test_fraction", s.test_fraction);
+  uinfo::record::Json out = uinfo::record::header(program);
+  out["bits"] = info.bits;
+  out["nats"] = info.nats;
+  out["h_bits"] = info.h_bits;
+  out["ce_bits"] = info.ce_bits;
+  out["accuracy"] = info.accuracy;
+  out["standard_error_bits"] = info.standard_error_bits;
+  out["train_ce_bits"] = info.train_ce_bits;
+  out["n_train"] = info.n_train;
+  out["n_test"] = info.n_test;
+  out["features"] = split.z_train.rows();
+  out["classes"] = info.classes;
+  out["decoder"] = info.decoder;
+  out["iterations"] = info.iterations;
+  out["seed"] = s.seed;
+  out["reference"] = s.log_k ? "log_classes" : "train_marginal";
+  out["preprocess"] = s.preprocess;
+  out["scalar"] = std::is_same_v<S, double> ? "float64" : "float32";
+  if (!s.z.empty()) out["test_fraction"] = s.test_fraction;
 
   if (s.cv > 0 || s.mdl) {
     const auto [z, y] = pooled(split);
@@ -177,46 +174,40 @@ uinfo::json::Object probe(const Settings& s, const Split<typename D::scalar_type
       const auto cv = uinfo::cross_validated_usable_information(z, y, prototype, s.cv, options);
       std::vector<double> fold_bits;
       for (const auto& fold : cv.folds) fold_bits.push_back(fold.bits);
-      uinfo::json::Object o;
-      o.add("k", s.cv)
-          .add("mean_bits", cv.mean_bits)
-          .add("standard_error_bits", cv.standard_error_bits)
-          .add("fold_bits", fold_bits);
-      out.add("cv", o);
+      out["cv"] = {{"k", s.cv},
+                   {"mean_bits", cv.mean_bits},
+                   {"standard_error_bits", cv.standard_error_bits},
+                   {"fold_bits", fold_bits}};
     }
     if (s.mdl) {
       uinfo::MdlOptions mdl_options;
       mdl_options.classes = s.classes;
       mdl_options.seed = s.seed;
       const auto code = uinfo::mdl_codelength(z, y, prototype, mdl_options);
-      uinfo::json::Object o;
-      o.add("online_bits", code.online_bits)
-          .add("uniform_bits", code.uniform_bits)
-          .add("compression", code.compression)
-          .add("n", code.n)
-          .add("blocks", std::ssize(code.blocks));
-      out.add("mdl", o);
+      out["mdl"] = {{"online_bits", code.online_bits},
+                    {"uniform_bits", code.uniform_bits},
+                    {"compression", code.compression},
+                    {"n", code.n},
+                    {"blocks", std::ssize(code.blocks)}};
     }
   }
   if (s.bootstrap > 0) {
     const auto interval = uinfo::bootstrap_interval(info, s.bootstrap, s.confidence, s.seed);
-    uinfo::json::Object o;
-    o.add("replicates", s.bootstrap)
-        .add("confidence", interval.confidence)
-        .add("low_bits", interval.lower_bits)
-        .add("high_bits", interval.upper_bits)
-        .add("sd_bits", interval.standard_deviation_bits);
-    out.add("bootstrap", o);
+    out["bootstrap"] = {{"replicates", s.bootstrap},
+                        {"confidence", interval.confidence},
+                        {"low_bits", interval.lower_bits},
+                        {"high_bits", interval.upper_bits},
+                        {"sd_bits", interval.standard_deviation_bits}};
   }
   if (!s.pvi.empty()) {
     uinfo::write_npy(s.pvi, std::span<const double>(info.pointwise_bits));
-    out.add("pvi", s.pvi);
+    out["pvi"] = s.pvi;
   }
   return out;
 }
 
 template <class S>
-uinfo::json::Object run(const Settings& s) {
+uinfo::record::Json run(const Settings& s) {
   const Split<S> split = load<S>(s);
   if (s.decoder == "mlp") {
     using Mlp = uinfo::MlpDecoder<S>;
@@ -259,7 +250,7 @@ std::string one_line(std::string text) {
 
 int main(int argc, char** argv) {
   Settings s;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command command{
       program,
       "Measures the usable information I_u(Z;Y) = H(Y) - L_CE of a representation Z about labels\n"
       "Y: a decoder is fitted to the training split and its held-out cross-entropy L_CE is\n"
@@ -274,51 +265,55 @@ int main(int argc, char** argv) {
       "Example:\n"
       "  uinfo-probe --z-train z_train.npy --y-train y_train.npy --z-test z_test.npy \\\n"
       "              --y-test y_test.npy --decoder mlp --hidden 64 --bootstrap 1000"};
-  cli.option("--z-train", s.z_train, "training representation, (samples, features) .npy")
-      .option("--y-train", s.y_train, "training labels, 1-D integer .npy")
-      .option("--z-test", s.z_test, "test representation, (samples, features) .npy")
-      .option("--y-test", s.y_test, "test labels, 1-D integer .npy")
-      .option("--z", s.z, "one representation to split (instead of --z-train/--z-test)")
-      .option("--y", s.y, "its labels")
-      .option("--test-fraction", s.test_fraction,
-              "with --z: the share in (0, 1) of samples, shuffled by --seed, held out for testing")
-      .option("--decoder", s.decoder,
-              "linear (multinomial logistic regression by L-BFGS) or mlp (ReLU MLP by Adam with "
-              "early stopping)")
-      .option("--hidden", s.hidden, "mlp: hidden widths, one or two, like 64 or 64,32")
-      .option("--cv", s.cv,
-              "also k-fold cross-validation over all samples (both splits pooled); 0: off")
-      .option("--bootstrap", s.bootstrap,
-              "also a percentile bootstrap interval from this many resamples of the test "
-              "samples' PVI; 0: off")
-      .option("--confidence", s.confidence, "the bootstrap interval's confidence level")
-      .option("--pvi", s.pvi,
-              "write each test sample's pointwise V-information (bits, float64, 1-D) to this "
-              ".npy; its mean is bits")
-      .option("--mdl", s.mdl,
-              "also the MDL online codelength of all samples' labels (both splits pooled)")
-      .option("--seed", s.seed, "fixes the --z split, the decoder, folds, resamples and MDL order")
-      .option("--classes", s.classes, "number of classes K; 0: 1 + the largest label")
-      .option("--log-k", s.log_k,
-              "use H(Y) = log2 K (balanced classes) instead of the training labels' marginal")
-      .option("--preprocess", s.preprocess,
-              "how features are scaled, with the training split's statistics: none, standardize "
-              "(per feature), whiten (decorrelate and scale), or auto (the decoder's default: "
-              "whiten for linear, standardize for mlp)")
-      .option("--double", s.use_double, "compute in float64 (default: float32)");
-  cli.parse(argc, argv);
+  command.setting("--z-train", s.z_train, "training representation, (samples, features) .npy");
+  command.setting("--y-train", s.y_train, "training labels, 1-D integer .npy");
+  command.setting("--z-test", s.z_test, "test representation, (samples, features) .npy");
+  command.setting("--y-test", s.y_test, "test labels, 1-D integer .npy");
+  command.setting("--z", s.z, "one representation to split (instead of --z-train/--z-test)");
+  command.setting("--y", s.y, "its labels");
+  command.setting(
+      "--test-fraction", s.test_fraction,
+      "with --z: the share in (0, 1) of samples, shuffled by --seed, held out for testing");
+  command.setting(
+      "--decoder", s.decoder,
+      "linear (multinomial logistic regression by L-BFGS) or mlp (ReLU MLP by Adam with "
+      "early stopping)");
+  command.setting("--hidden", s.hidden, "mlp: hidden widths, one or two, like 64 or 64,32");
+  command.setting("--cv", s.cv,
+                  "also k-fold cross-validation over all samples (both splits pooled); 0: off");
+  command.setting("--bootstrap", s.bootstrap,
+                  "also a percentile bootstrap interval from this many resamples of the test "
+                  "samples' PVI; 0: off");
+  command.setting("--confidence", s.confidence, "the bootstrap interval's confidence level");
+  command.option("--pvi", s.pvi,
+                 "write each test sample's pointwise V-information (bits, float64, 1-D) to this "
+                 ".npy; its mean is bits");
+  command.setting("--mdl", s.mdl,
+                  "also the MDL online codelength of all samples' labels (both splits pooled)");
+  command.setting("--seed", s.seed,
+                  "fixes the --z split, the decoder, folds, resamples and MDL order");
+  command.setting("--classes", s.classes, "number of classes K; 0: 1 + the largest label");
+  command.setting("--log-k", s.log_k,
+                  "use H(Y) = log2 K (balanced classes) instead of the training labels' marginal");
+  command.setting(
+      "--preprocess", s.preprocess,
+      "how features are scaled, with the training split's statistics: none, standardize "
+      "(per feature), whiten (decorrelate and scale), or auto (the decoder's default: "
+      "whiten for linear, standardize for mlp)");
+  command.setting("--double", s.use_double, "compute in float64 (default: float32)");
+  command.parse(argc, argv);
 
   const bool two_files =
       !s.z_train.empty() || !s.y_train.empty() || !s.z_test.empty() || !s.y_test.empty();
   const bool one_file = !s.z.empty() || !s.y.empty();
   if (two_files && one_file) {
-    cli.fail("give either --z-train/--y-train/--z-test/--y-test or --z/--y, not both");
+    command.fail("give either --z-train/--y-train/--z-test/--y-test or --z/--y, not both");
   }
   if (one_file) {
-    if (s.z.empty()) cli.fail("--y needs --z (see --help)");
-    if (s.y.empty()) cli.fail("--z needs --y (see --help)");
+    if (s.z.empty()) command.fail("--y needs --z (see --help)");
+    if (s.y.empty()) command.fail("--z needs --y (see --help)");
     if (!(s.test_fraction > 0 && s.test_fraction < 1)) {
-      cli.fail("--test-fraction must lie in (0, 1)");
+      command.fail("--test-fraction must lie in (0, 1)");
     }
   } else {
     std::string missing;
@@ -329,29 +324,30 @@ int main(int argc, char** argv) {
       if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(flag);
     }
     if (!missing.empty()) {
-      cli.fail("missing " + missing + " (or give --z, --y and --test-fraction; see --help)");
+      command.fail("missing " + missing + " (or give --z, --y and --test-fraction; see --help)");
     }
   }
   if (s.preprocess != "auto" && s.preprocess != "none" && s.preprocess != "standardize" &&
       s.preprocess != "whiten") {
-    cli.fail("unknown --preprocess '" + s.preprocess +
-             "'; expected auto, none, standardize or whiten");
+    command.fail("unknown --preprocess '" + s.preprocess +
+                 "'; expected auto, none, standardize or whiten");
   }
   if (s.decoder != "linear" && s.decoder != "mlp") {
-    cli.fail("unknown --decoder '" + s.decoder + "'; expected linear or mlp");
+    command.fail("unknown --decoder '" + s.decoder + "'; expected linear or mlp");
   }
   s.hidden_widths = parse_widths(s.hidden);
   if (s.hidden_widths.empty()) {
-    cli.fail("--hidden '" + s.hidden + "' must be one or two positive widths, like 64 or 64,32");
+    command.fail("--hidden '" + s.hidden +
+                 "' must be one or two positive widths, like 64 or 64,32");
   }
-  if (s.cv < 0 || s.cv == 1) cli.fail("--cv must be 0 (off) or at least 2 folds");
-  if (s.bootstrap < 0) cli.fail("--bootstrap must be 0 (off) or a number of resamples");
-  if (!(s.confidence > 0 && s.confidence < 1)) cli.fail("--confidence must lie in (0, 1)");
-  if (s.classes < 0) cli.fail("--classes must be 0 (from the labels) or a number of classes");
+  if (s.cv < 0 || s.cv == 1) command.fail("--cv must be 0 (off) or at least 2 folds");
+  if (s.bootstrap < 0) command.fail("--bootstrap must be 0 (off) or a number of resamples");
+  if (!(s.confidence > 0 && s.confidence < 1)) command.fail("--confidence must lie in (0, 1)");
+  if (s.classes < 0) command.fail("--classes must be 0 (from the labels) or a number of classes");
 
   try {
-    const uinfo::json::Object out = s.use_double ? run<double>(s) : run<float>(s);
-    std::printf("%s\n", out.str().c_str());
+    const uinfo::record::Json out = s.use_double ? run<double>(s) : run<float>(s);
+    std::printf("%s\n", uinfo::record::text(out).c_str());
     return 0;
   } catch (const uinfo::Diverged& e) {
     std::fprintf(stderr, "%s: %s\n", program, one_line(e.what()).c_str());

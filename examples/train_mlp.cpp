@@ -8,25 +8,21 @@
 #include <filesystem>
 #include <string>
 
-#include "common/cli.hpp"
-#include "common/json.hpp"
+#include "common/command.hpp"
 #include "common/plot.hpp"
+#include "common/record.hpp"
+#include "common/regime.hpp"
 
 namespace {
 
 struct Settings {
   std::string task = "spiral";
-  std::string out = "results/train-mlp";
-  int width = 64;
-  int epochs = 30;
-  long batch = 32;
-  double lr = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 0;
-  double noise = 0.2;
   long samples = 3000;
+  double noise = 0.2;
+  int width = 64;
+  uinfo::cli::Regime regime{.lr = 0.05, .batch = 32, .momentum = 0.9, .epochs = 30};
   std::uint64_t seed = 1;
-  bool quiet = false;
+  uinfo::cli::Output output{.dir = "results/train-mlp"};
 };
 
 // Two ReLU hidden layers of the chosen width; three outputs serve both tasks (XOR uses two).
@@ -47,12 +43,13 @@ double train(const Settings& s, const std::filesystem::path& dir) {
   const auto test_set = make_task(s, data_engine);
 
   Mlp<Width> net{rng};
-  uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
+  const uinfo::cli::Regime& r = s.regime;
+  uinfo::Sgd sgd{{.lr = r.lr, .momentum = r.momentum, .weight_decay = r.weight_decay}};
   uinfo::EpochCsv csv{dir / "epochs.csv"};
-  uinfo::ProgressBar bar{s.epochs, "training", !s.quiet};
+  uinfo::ProgressBar bar{r.epochs, "training", !s.output.quiet};
   const auto history =
       uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, train_set,
-                 {.epochs = s.epochs, .batch_size = s.batch, .rng = rng, .validation = &test_set},
+                 {.epochs = r.epochs, .batch_size = r.batch, .rng = rng, .validation = &test_set},
                  csv, uinfo::on_epoch_end([&](const uinfo::EpochRecord& r, auto&) {
                    char note[64];
                    std::snprintf(note, sizeof note, "loss %.3f  test accuracy %.3f", r.train_loss,
@@ -68,7 +65,8 @@ void plot(const std::filesystem::path& dir, const Settings& s) {
   char title[160];
   std::snprintf(title, sizeof title,
                 "set title 'uinfo-train-mlp: %s, width %d, lr %g, batch %ld, seed %llu'\n",
-                s.task.c_str(), s.width, s.lr, s.batch, static_cast<unsigned long long>(s.seed));
+                s.task.c_str(), s.width, s.regime.lr, s.regime.batch,
+                static_cast<unsigned long long>(s.seed));
   uinfo::plot::render_png(
       dir / "accuracy.png",
       std::string(title) +
@@ -86,27 +84,24 @@ void plot(const std::filesystem::path& dir, const Settings& s) {
 
 int main(int argc, char** argv) {
   Settings s;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command command{
       "uinfo-train-mlp",
       "Trains a 2-hidden-layer ReLU MLP with SGD on a synthetic 2-D task and\n"
       "writes OUT/epochs.csv, OUT/run.json, OUT/accuracy.png and OUT/network.bin."};
-  cli.option("--task", s.task, "spiral (3 interleaved arms) or xor")
-      .option("--samples", s.samples, "training samples (the test set has as many)")
-      .option("--noise", s.noise, "spiral: angle jitter in radians; xor: jitter around the corners")
-      .option("--width", s.width, "hidden width: 16, 32, 64 or 128")
-      .option("--epochs", s.epochs, "training epochs")
-      .option("--batch", s.batch, "minibatch size")
-      .option("--lr", s.lr, "learning rate")
-      .option("--momentum", s.momentum, "SGD momentum")
-      .option("--weight-decay", s.weight_decay, "L2 weight decay (coupled, as PyTorch's SGD)")
-      .option("--seed", s.seed, "fixes the data, the initial weights and the batch order")
-      .option("--out", s.out, "output directory")
-      .option("--quiet", s.quiet, "no progress bar");
-  cli.parse(argc, argv);
-  if (s.task != "spiral" && s.task != "xor") cli.fail("--task must be spiral or xor");
-  if (s.samples < 1) cli.fail("--samples must be at least 1");
+  command.setting("--task", s.task, "spiral (3 interleaved arms) or xor");
+  command.setting("--samples", s.samples, "training samples (the test set has as many)");
+  command.setting("--noise", s.noise,
+                  "spiral: angle jitter in radians; xor: jitter around the corners");
+  command.setting("--width", s.width, "hidden width: 16, 32, 64 or 128");
+  uinfo::cli::add_options(command, s.regime);
+  command.setting("--seed", s.seed, "fixes the data, the initial weights and the batch order");
+  uinfo::cli::add_options(command, s.output);
+  command.parse(argc, argv);
+  if (s.task != "spiral" && s.task != "xor") command.fail("--task must be spiral or xor");
+  if (s.samples < 1) command.fail("--samples must be at least 1");
+  uinfo::cli::check(command, s.regime);
 
-  const std::filesystem::path dir = s.out;
+  const std::filesystem::path dir = s.output.dir;
   std::filesystem::create_directories(dir);
   const auto start = std::chrono::steady_clock::now();
   double accuracy = 0;
@@ -125,7 +120,7 @@ int main(int argc, char** argv) {
         accuracy = train<128>(s, dir);
         break;
       default:
-        cli.fail("--width must be 16, 32, 64 or 128 (networks are compiled per width)");
+        command.fail("--width must be 16, 32, 64 or 128 (networks are compiled per width)");
     }
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-train-mlp: %s\n", e.what());
@@ -134,26 +129,12 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  uinfo::json::Object settings;
-  settings.add("task", s.task)
-      .add("samples", s.samples)
-      .add("noise", s.noise)
-      .add("width", s.width)
-      .add("epochs", s.epochs)
-      .add("batch", s.batch)
-      .add("lr", s.lr)
-      .add("momentum", s.momentum)
-      .add("weight_decay", s.weight_decay);
-  uinfo::json::Object run;
-  run.add("program", "uinfo-train-mlp")
-      .add("uinfo_version", UINFO_VERSION_STRING)
-      .add("seed", s.seed)
-      .add("settings", settings)
-      .add("test_accuracy", accuracy)
-      .add("wall_seconds", seconds);
-  run.write(dir / "run.json");
+  uinfo::record::Json record = command.record();
+  record["test_accuracy"] = accuracy;
+  record["wall_seconds"] = seconds;
+  uinfo::record::write(record, dir / "run.json");
   plot(dir, s);
-  std::printf("test accuracy %.4f after %d epochs (%.2f s); results in %s/\n", accuracy, s.epochs,
-              seconds, dir.string().c_str());
+  std::printf("test accuracy %.4f after %d epochs (%.2f s); results in %s/\n", accuracy,
+              s.regime.epochs, seconds, dir.string().c_str());
   return 0;
 }

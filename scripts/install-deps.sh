@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev gnuplot-nox
-          dataset-fashion-mnist)
+          dataset-fashion-mnist libcli11-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-14-dev)
 elif [[ -n "${1:-}" ]]; then

@@ -48,21 +48,11 @@ double mean_bits(const std::string& csv, double epoch, int layer, const std::str
   return 0;
 }
 
-// The numbers of the array "key": [a, b, ...] in `json`.
+// The numbers of the top-level array "key" in `json`.
 std::vector<double> json_numbers(const std::string& json, const std::string& key) {
-  const std::string needle = "\"" + key + "\": [";
-  const std::size_t at = json.find(needle);
-  if (at == std::string::npos) FAIL("no array \"" << key << "\" in " << json);
-  std::vector<double> values;
-  for (const char* p = json.c_str() + at + needle.size();;) {
-    char* end = nullptr;
-    const double value = std::strtod(p, &end);
-    if (end == p) break;
-    values.push_back(value);
-    if (*end != ',') break;
-    p = end + 1;
-  }
-  return values;
+  const nlohmann::json parsed = parse_json(json);
+  if (!parsed.contains(key)) FAIL("no array \"" << key << "\" in " << json);
+  return parsed[key].get<std::vector<double>>();
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/cli.hpp"
-#include "common/json.hpp"
+#include "common/command.hpp"
 #include "common/probing.hpp"
+#include "common/regime.hpp"
 
 namespace checkerboard {
 
@@ -42,20 +42,22 @@ struct NetworkSettings {
   int threads = 0;
 };
 
-inline void add_options(uinfo::cli::Parser& cli, NetworkSettings& s) {
-  cli.option("--depth", s.depth, "hidden layers, 1 to 3; the last is the tanh bottleneck")
-      .option("--width", s.width, "units of each hidden layer before the bottleneck")
-      .option("--bottleneck", s.bottleneck, "units of the last hidden layer")
-      .option("--activation", s.activation, "relu or tanh, for the layers before the bottleneck")
-      .option("--init", s.init,
-              "lecun_uniform (PyTorch's default), he_normal, glorot_uniform, or scaled:G "
-              "(normal, standard deviation G / sqrt(fan-in))")
-      .option("--noise", s.noise, "standard deviation of the noise on each evidence input")
-      .option("--trials", s.trials, "training trials per seed (10% of them for validation)")
-      .option("--probe-trials", s.probe_trials, "trials in each of the decoders' two splits")
-      .option("--decoder", s.decoder, "linear, mlp or both")
-      .option("--decoder-l2", s.decoder_l2, "L2 penalty of the linear decoder (whitened features)")
-      .option("--threads", s.threads, "worker threads; 0: one per core");
+inline void add_options(uinfo::cli::Command& command, NetworkSettings& s) {
+  command.setting("--depth", s.depth, "hidden layers, 1 to 3; the last is the tanh bottleneck");
+  command.setting("--width", s.width, "units of each hidden layer before the bottleneck");
+  command.setting("--bottleneck", s.bottleneck, "units of the last hidden layer");
+  command.setting("--activation", s.activation,
+                  "relu or tanh, for the layers before the bottleneck");
+  command.setting("--init", s.init,
+                  "lecun_uniform (PyTorch's default), he_normal, glorot_uniform, or scaled:G "
+                  "(normal, standard deviation G / sqrt(fan-in))");
+  command.setting("--noise", s.noise, "standard deviation of the noise on each evidence input");
+  command.setting("--trials", s.trials, "training trials per seed (10% of them for validation)");
+  command.setting("--probe-trials", s.probe_trials, "trials in each of the decoders' two splits");
+  command.setting("--decoder", s.decoder, "linear, mlp or both");
+  command.setting("--decoder-l2", s.decoder_l2,
+                  "L2 penalty of the linear decoder (whitened features)");
+  command.option("--threads", s.threads, "worker threads; 0: one per core");
 }
 
 // "lecun_uniform", "he_normal", "glorot_uniform" or "scaled:G"; nullopt for anything else.
@@ -79,33 +81,18 @@ inline std::vector<uinfo::DecoderFamily> decoder_families(const std::string& dec
   return {uinfo::decoder_family_named(decoder)};
 }
 
-inline void check_options(const uinfo::cli::Parser& cli, const NetworkSettings& s) {
-  if (s.depth < 1 || s.depth > 3) cli.fail("--depth must be 1, 2 or 3");
-  if (s.width < 1 || s.bottleneck < 1) cli.fail("--width and --bottleneck must be at least 1");
+inline void check_options(const uinfo::cli::Command& command, const NetworkSettings& s) {
+  if (s.depth < 1 || s.depth > 3) command.fail("--depth must be 1, 2 or 3");
+  if (s.width < 1 || s.bottleneck < 1) command.fail("--width and --bottleneck must be at least 1");
   if (s.activation != "relu" && s.activation != "tanh")
-    cli.fail("--activation must be relu or tanh");
+    command.fail("--activation must be relu or tanh");
   if (!init_named(s.init))
-    cli.fail("--init must be lecun_uniform, he_normal, glorot_uniform or scaled:G with G > 0");
+    command.fail("--init must be lecun_uniform, he_normal, glorot_uniform or scaled:G with G > 0");
   if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
-    cli.fail("--decoder must be linear, mlp or both");
-  if (!(s.decoder_l2 >= 0)) cli.fail("--decoder-l2 must be >= 0");
+    command.fail("--decoder must be linear, mlp or both");
+  if (!(s.decoder_l2 >= 0)) command.fail("--decoder-l2 must be >= 0");
   if (s.trials < 20 || s.probe_trials < 10)
-    cli.fail("--trials must be at least 20, --probe-trials at least 10");
-}
-
-inline uinfo::json::Object to_json(const NetworkSettings& s) {
-  uinfo::json::Object o;
-  o.add("depth", s.depth)
-      .add("width", s.width)
-      .add("bottleneck", s.bottleneck)
-      .add("activation", s.activation)
-      .add("init", s.init)
-      .add("noise", s.noise)
-      .add("trials", s.trials)
-      .add("probe_trials", s.probe_trials)
-      .add("decoder", s.decoder)
-      .add("decoder_l2", s.decoder_l2);
-  return o;
+    command.fail("--trials must be at least 20, --probe-trials at least 10");
 }
 
 // Hidden layer l (from 1) is the activation at layer index 2l; the last is the tanh bottleneck.
@@ -207,6 +194,15 @@ struct Phase {
   double weight_decay = 0;
   Task task = Task::direction;
 };
+
+// The regime the command line gave, learning the direction.
+inline Phase phase_of(const uinfo::cli::Regime& r) {
+  return {.epochs = r.epochs,
+          .lr = r.lr,
+          .batch = r.batch,
+          .momentum = r.momentum,
+          .weight_decay = r.weight_decay};
+}
 
 // Trains `net` through the phases, probing before the first step, after every epoch, and at the
 // fractional epochs listed in `early` (e.g. 0.125 for an eighth of the first epoch), where things

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/json.hpp"
 #include "common/probing.hpp"
+#include "common/record.hpp"
 
 namespace uinfo::probing {
 
@@ -56,10 +56,10 @@ inline CurveSummary summary_of(const std::map<double, std::vector<double>>& poin
 
 // Writes DIR/info_mean.csv (mean and deviation over seeds at each probe time, per curve) and
 // returns each curve's summary, keyed "decoder/label/layerN".
-inline json::Object summarise(const std::vector<Row>& rows, const std::filesystem::path& dir) {
+inline record::Json summarise(const std::vector<Row>& rows, const std::filesystem::path& dir) {
   CsvWriter csv(dir / "info_mean.csv",
                 {"epoch", "layer", "label", "decoder", "mean_bits", "sd_bits", "seeds"});
-  json::Object summary;
+  record::Json summary = record::Json::object();
   for (const auto& [curve, points] : by_curve(rows)) {
     const auto& [decoder, label, layer] = curve;
     for (const auto& [epoch, values] : points) {
@@ -67,12 +67,11 @@ inline json::Object summarise(const std::vector<Row>& rows, const std::filesyste
       csv.row(epoch, layer, label, decoder, mean, sd, values.size());
     }
     const CurveSummary s = summary_of(points);
-    json::Object entry;
-    entry.add("final_bits_mean", s.final_mean)
-        .add("final_bits_sd", s.final_sd)
-        .add("peak_bits_mean", s.peak_mean)
-        .add("peak_epoch", s.peak_epoch);
-    summary.add(decoder + "/" + label + "/layer" + std::to_string(layer), entry);
+    summary[decoder + "/" + label + "/layer" + std::to_string(layer)] = {
+        {"final_bits_mean", s.final_mean},
+        {"final_bits_sd", s.final_sd},
+        {"peak_bits_mean", s.peak_mean},
+        {"peak_epoch", s.peak_epoch}};
   }
   return summary;
 }

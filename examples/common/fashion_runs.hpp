@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/probing.hpp"
+#include "common/regime.hpp"
 
 namespace fashion {
 
@@ -152,8 +153,8 @@ auto with_model(const std::string& name, F&& f) {
   std::apply(
       [&](auto... model) {
         (void)((name == decltype(model)::name &&
-          (result.emplace(f.template operator()<decltype(model)>()), true)) ||
-         ...);
+                (result.emplace(f.template operator()<decltype(model)>()), true)) ||
+               ...);
       },
       Models{});
   if (!result) {
@@ -166,11 +167,7 @@ auto with_model(const std::string& name, F&& f) {
 // One seed's run.
 struct RunSettings {
   Index width;
-  double lr;
-  long batch;
-  double momentum;
-  double weight_decay;
-  int epochs;
+  uinfo::cli::Regime regime;
   std::vector<uinfo::DecoderFamily> decoders;
   double decoder_l2;  // the linear decoder's penalty on its (whitened) weights
 };
@@ -209,11 +206,12 @@ std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, c
   };
   uinfo::probing::add_wall_time(run.total_seconds, [&] {
     measure(0.0);
-    uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
-    const Index steps = (data.train.size() + s.batch - 1) / s.batch;
+    const uinfo::cli::Regime& r = s.regime;
+    uinfo::Sgd sgd{{.lr = r.lr, .momentum = r.momentum, .weight_decay = r.weight_decay}};
+    const Index steps = (data.train.size() + r.batch - 1) / r.batch;
     uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train,
-               {.epochs = s.epochs, .batch_size = s.batch, .rng = uinfo::Rng{seed}},
-               uinfo::probing::ProbeSchedule<Net>(measure, early, 0, s.epochs, steps, epoch_done));
+               {.epochs = r.epochs, .batch_size = r.batch, .rng = uinfo::Rng{seed}},
+               uinfo::probing::ProbeSchedule<Net>(measure, early, 0, r.epochs, steps, epoch_done));
   });
   timing += run;
   return rows;
