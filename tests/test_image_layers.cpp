@@ -484,6 +484,54 @@ TEST_CASE("BatchNorm in train mode refuses a batch of one value per feature", "[
   CHECK_NOTHROW(images.forward(Matrix<float>::Random(8, 1), Mode::train));
 }
 
+TEST_CASE("fit joins a one-sample last batch to the one before it when BatchNorm needs two",
+          "[image]") {
+  Engine engine = Rng{3}.engine(Stream::data);
+  const Dataset<float> data = make_xor<float>(33, 0.3, engine);  // 16 + 16 + 1
+  std::vector<Index> sizes;
+  auto record = on_step_end([&](const StepInfo& info, auto&) { sizes.push_back(info.batch_size); });
+  std::vector<EpochRecord> history;
+
+  SECTION("flat features: 16 + 17, every sample in every epoch") {
+    Sequential<float, Input<2>, Dense<8>, BatchNorm, Relu, Dense<2>> net{Rng{1}};
+    Sgd sgd({.lr = 0.1});
+    std::vector<double> weighted;
+    auto sum = on_step_end(
+        [&](const StepInfo& info, auto&) { weighted.push_back(info.loss * info.batch_size); });
+    REQUIRE_NOTHROW(history = fit(net, sgd, SoftmaxCrossEntropy{}, data,
+                                  {.epochs = 3, .batch_size = 16}, record, sum));
+    CHECK(sizes == std::vector<Index>{16, 17, 16, 17, 16, 17});
+    for (std::size_t e = 0; e < 3; ++e) {
+      CHECK(history[e].train_loss ==
+            Approx((weighted[2 * e] + weighted[2 * e + 1]) / 33).epsilon(1e-12));
+    }
+    const Matrix<float> x = data.x;
+    CHECK(net.forward(x, Mode::eval).allFinite());
+  }
+  SECTION("a network without BatchNorm keeps the one-sample batch") {
+    Sequential<float, Input<2>, Dense<8>, Relu, Dense<2>> net{Rng{1}};
+    Sgd sgd({.lr = 0.1});
+    fit(net, sgd, SoftmaxCrossEntropy{}, data, {.epochs = 1, .batch_size = 16}, record);
+    CHECK(sizes == std::vector<Index>{16, 16, 1});
+  }
+  SECTION("images give each channel several values even in a batch of one") {
+    Sequential<float, ImageInput<1, 1, 2>, BatchNorm, Flatten, Dense<2>> net{Rng{1}};
+    Sgd sgd({.lr = 0.1});
+    fit(net, sgd, SoftmaxCrossEntropy{}, data, {.epochs = 1, .batch_size = 16}, record);
+    CHECK(sizes == std::vector<Index>{16, 16, 1});
+  }
+  SECTION("batches of one, or a single sample, cannot train BatchNorm on flat features") {
+    Sequential<float, Input<2>, Dense<8>, BatchNorm, Relu, Dense<2>> net{Rng{1}};
+    Sgd sgd({.lr = 0.1});
+    CHECK_THROWS_AS(fit(net, sgd, SoftmaxCrossEntropy{}, data, {.batch_size = 1}), InvalidArgument);
+    CHECK_THROWS_WITH(fit(net, sgd, SoftmaxCrossEntropy{}, data, {.batch_size = 1}),
+                      Contains("batch_size is 1 but the network needs 2 samples"));
+    const Dataset<float> one{data.x.leftCols(1), {data.labels[0]}};
+    CHECK_THROWS_WITH(fit(net, sgd, SoftmaxCrossEntropy{}, one, {.batch_size = 16}),
+                      Contains("the training set has 1 sample but the network needs 2"));
+  }
+}
+
 TEST_CASE("BatchNorm gradients match finite differences in both modes", "[image]") {
   GradientCheckOptions train;
   GradientCheckOptions eval;

@@ -184,6 +184,10 @@ TEST_CASE("read_idx refuses headers that are not IDX unsigned bytes", "[loaders]
             "truncated in the header: 3 dimensions take 12 bytes, got 5");
     refuses(idx({0xffffffff, 0xffffffff, 0xffffffff}, ""),
             "the dimensions 4294967295 x 4294967295 x 4294967295 are too large");
+    // No images, but images too large to index (the IDX fuzzer's find: it failed an assertion
+    // inside Eigen when sizing the 0-column matrix).
+    refuses(idx({0, 0xffffffca, 0xffffffff}, ""),
+            "the dimensions 0 x 4294967242 x 4294967295 are too large");
   }
   SECTION("too short for a header") {
     refuses("", "too short for an IDX file: 0 bytes; the header alone takes at least 8");

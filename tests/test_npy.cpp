@@ -302,6 +302,22 @@ TEST_CASE("the readers refuse files that are not what they expect", "[npy]") {
       refuses(npy(dict, good_data), "malformed header");
     }
   }
+  SECTION("bytes that are not text are quoted printably, as Python's repr would") {
+    // A header mutated in place (the .npy fuzzer's first find): a byte that is not ASCII among the
+    // padding, and a key and a dtype of control and high bytes.
+    std::string mutated = good;
+    mutated[good.find('\n') - 3] = '\xe5';
+    write_bytes(path, mutated);
+    CHECK_THROWS_WITH(read_npy_matrix<double>(path),
+                      Contains("malformed header: unexpected text after '}'") &&
+                          Contains("\\xe5)") && !Contains("\xe5"));
+    refuses(npy("{'de\x01scr': '<f8', 'fortran_order': False, 'shape': (2, 3)}", good_data),
+            "unexpected key 'de\\x01scr'");
+    refuses_matrix(npy(header("<\x9b\\f8", "(2, 3)"), good_data),
+                   "unsupported dtype '<\\x9b\\\\f8'");
+    CHECK(printable(std::string("a\0b\xff" "c\\", 6)) == "a\\x00b\\xffc\\\\");
+    CHECK(printable(std::string(300, 'z')) == std::string(200, 'z') + "...");
+  }
   SECTION("a missing or unexpected key") {
     refuses(npy("{'descr': '<f8', 'shape': (2, 3), }", good_data),
             "malformed header: the key 'fortran_order' is missing");

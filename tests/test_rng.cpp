@@ -65,3 +65,25 @@ TEST_CASE("below(n) is uniform over 0..n-1 and shuffle permutes", "[rng]") {
   std::sort(shuffled.begin(), shuffled.end());
   CHECK(shuffled == items);
 }
+
+TEST_CASE("an engine rebuilt from its state continues the same stream", "[rng]") {
+  Engine original = Rng{7}.engine(Stream::dropout, 2);
+  for (int i = 0; i < 5; ++i) original();
+  const double first_normal = original.normal();  // leaves the second Box-Muller draw in hand
+  const Engine::State state = original.state();
+  REQUIRE(state.has_spare);
+  REQUIRE(Engine::valid(state));
+  Engine rebuilt(state);
+  CHECK(rebuilt == original);
+  CHECK(rebuilt.normal() == original.normal());  // the spare, not a fresh pair
+  for (int i = 0; i < 100; ++i) REQUIRE(rebuilt() == original());
+  CHECK(first_normal != 0.0);
+
+  // No engine reaches the all-zero state, or keeps a NaN in hand: neither is one to restore.
+  CHECK_FALSE(Engine::valid(Engine::State{}));
+  Engine::State nan_spare = state;
+  nan_spare.spare = std::nan("");
+  CHECK_FALSE(Engine::valid(nan_spare));
+  nan_spare.has_spare = false;
+  CHECK(Engine::valid(nan_spare));  // a spare not in hand is never read
+}

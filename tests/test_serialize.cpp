@@ -3,7 +3,9 @@
 
 #include "scratch_dir.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -275,4 +277,104 @@ TEST_CASE("save reports paths it cannot write as IoError", "[serialize]") {
     CHECK_FALSE(std::filesystem::exists(path.string() + ".partial"));  // cleaned up
     CHECK(std::filesystem::is_directory(path / "inside"));             // left alone
   }
+}
+
+TEST_CASE("save and load carry Dropout's random stream, so masks continue as they would",
+          "[serialize]") {
+  using DropoutNet = Sequential<float, Input<2>, Dense<8>, Relu, Dropout<0.5>, Dense<2>>;
+  ScratchDir dir("uinfo_test_serialize_dropout");
+  const auto path = dir.path / "net.uinfo";
+  DropoutNet original{Rng{1}};
+  Adam adam({.lr = 0.01});
+  fit(original, adam, Loss{}, xor_data(), {.epochs = 1, .batch_size = 16, .rng = Rng{1}});
+  save(original, path);
+  DropoutNet restored{Rng{2}};  // another mask stream
+  load(restored, path);
+  std::vector<Engine::State> saved, loaded;
+  original.for_each_engine([&](const Engine& e) { saved.push_back(e.state()); });
+  restored.for_each_engine([&](const Engine& e) { loaded.push_back(e.state()); });
+  REQUIRE(saved.size() == 1);
+  CHECK(loaded == saved);
+  // The next training pass draws the same masks: the same outputs, bit for bit.
+  const Matrix<float> x = xor_data().x.leftCols(10);
+  const Matrix<float> a = original.forward(x, Mode::train);
+  const Matrix<float> b = restored.forward(x, Mode::train);
+  CHECK(a == b);
+
+  SECTION("a version 1 file, which has no engines, still loads and leaves them alone") {
+    std::vector<char> bytes = read_bytes(path);
+    bytes.resize(bytes.size() - 8 - 41);  // the engine count and the one engine
+    poke<std::uint32_t>(bytes, version_offset, 1);
+    write_bytes(path, bytes);
+    DropoutNet old{Rng{2}};
+    std::vector<Engine::State> before, after;
+    old.for_each_engine([&](const Engine& e) { before.push_back(e.state()); });
+    load(old, path);
+    old.for_each_engine([&](const Engine& e) { after.push_back(e.state()); });
+    CHECK(after == before);
+    CHECK(snapshot(old) == snapshot(original));
+  }
+}
+
+TEST_CASE("load refuses NaNs, impossible engine states and bytes after the data", "[serialize]") {
+  using DropoutNet = Sequential<float, Input<2>, Dense<8>, Relu, Dropout<0.5>, Dense<2>>;
+  ScratchDir dir("uinfo_test_serialize_corrupt");
+  const auto path = dir.path / "net.uinfo";
+  save(DropoutNet{Rng{1}}, path);
+  const std::vector<char> bytes = read_bytes(path);
+  DropoutNet target{Rng{3}};
+  const auto before = snapshot(target);
+  const std::size_t first_values = 8 + 4 + 8 + target.architecture().size() + 8 + 25;
+
+  SECTION("a NaN among the weights") {
+    std::vector<char> bad = bytes;
+    poke(bad, first_values + 4 * 5, std::nanf(""));
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(load(target, path), NonFiniteValue);
+    CHECK_THROWS_WITH(load(target, path), Contains("parameter block 0 (weight)") &&
+                                              Contains("a NaN at feature 5 of sample 0"));
+  }
+  SECTION("an engine in the all-zero state") {
+    std::vector<char> bad = bytes;
+    std::fill(bad.end() - 41, bad.end() - 9, '\0');  // the four words
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(load(target, path), IoError);
+    CHECK_THROWS_WITH(load(target, path), Contains("not a state a random engine can be in"));
+  }
+  SECTION("a spare-normal flag that is neither 0 nor 1") {
+    std::vector<char> bad = bytes;
+    bad.back() = 7;
+    write_bytes(path, bad);
+    CHECK_THROWS_WITH(load(target, path), Contains("holds 7 where a truth value"));
+  }
+  SECTION("bytes after the data") {
+    std::vector<char> bad = bytes;
+    bad.insert(bad.end(), {'x', 'y', 'z'});
+    write_bytes(path, bad);
+    CHECK_THROWS_AS(load(target, path), IoError);
+    CHECK_THROWS_WITH(load(target, path), Contains("3 unexpected bytes after the end"));
+  }
+  SECTION("an architecture length larger than the file, refused before anything is allocated") {
+    std::vector<char> bad = bytes;
+    poke<std::uint64_t>(bad, version_offset + 4, std::uint64_t{1} << 60);
+    write_bytes(path, bad);
+    CHECK_THROWS_WITH(load(target, path), Contains("the architecture is 1152921504606846976") &&
+                                              Contains("truncated or corrupt"));
+  }
+  SECTION("an architecture of unprintable bytes is quoted printably") {
+    std::vector<char> bad = bytes;
+    bad[8 + 4 + 8 + 1] = '\xe5';
+    bad[8 + 4 + 8 + 2] = '\n';
+    write_bytes(path, bad);
+    try {
+      load(target, path);
+      FAIL("load accepted another architecture");
+    } catch (const IoError& e) {
+      const std::string message = e.what();
+      CHECK_THAT(message, Contains("f\\xe5\\x0aat:"));
+      CHECK(std::none_of(message.begin(), message.end(),
+                         [](char c) { return (c < 0x20 || c > 0x7e) && c != '\n'; }));
+    }
+  }
+  CHECK(snapshot(target) == before);
 }

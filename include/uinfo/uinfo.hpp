@@ -4,6 +4,7 @@
 
 #include "uinfo/version.hpp"
 
+#include "uinfo/core/binary_io.hpp"
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/concepts.hpp"
 #include "uinfo/core/denormals.hpp"

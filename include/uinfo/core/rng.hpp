@@ -48,6 +48,23 @@ class Engine {
     for (auto& word : state_) word = detail::splitmix64(seed);
   }
 
+  // Everything that fixes the rest of the stream: the generator's words and the normal draw
+  // Box-Muller keeps in hand. A checkpoint saves it; an engine built from it continues the same
+  // stream bit for bit.
+  struct State {
+    std::array<std::uint64_t, 4> words{};
+    double spare = 0;
+    bool has_spare = false;
+    friend bool operator==(const State&, const State&) = default;
+  };
+  State state() const { return {state_, spare_, has_spare_}; }
+  // xoshiro256** never leaves the all-zero state, so an engine must not start there.
+  static bool valid(const State& s) {
+    return s.words != std::array<std::uint64_t, 4>{} && (!s.has_spare || std::isfinite(s.spare));
+  }
+  explicit constexpr Engine(const State& s)
+      : state_(s.words), spare_(s.spare), has_spare_(s.has_spare) {}
+
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
 

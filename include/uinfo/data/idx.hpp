@@ -71,7 +71,7 @@ inline std::string dims_count(const std::vector<std::size_t>& dims) {
 }
 
 // Reads and checks the header: magic, type, and the dimensions, which must multiply to a size
-// that fits memory indices.
+// that fits memory indices, zeros left out: 0 images of 2^32 x 2^32 pixels are refused too.
 inline std::vector<std::size_t> read_header(ByteReader& in) {
   unsigned char head[4] = {0, 0, 0, 0};
   const std::size_t got = in.read(head, 4);
@@ -100,7 +100,6 @@ inline std::vector<std::size_t> read_header(ByteReader& in) {
   }
   std::vector<std::size_t> dims(ndim);
   std::uint64_t count = 1;
-  bool empty = false;
   bool too_large = false;
   constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<Index>::max());
   for (unsigned k = 0; k < ndim; ++k) {
@@ -108,15 +107,13 @@ inline std::vector<std::size_t> read_header(ByteReader& in) {
     const std::uint64_t d = std::uint64_t{b[0]} << 24 | std::uint64_t{b[1]} << 16 |
                             std::uint64_t{b[2]} << 8 | std::uint64_t{b[3]};
     dims[k] = static_cast<std::size_t>(d);
-    if (d == 0) {
-      empty = true;
-    } else if (count > max / d) {
+    if (d != 0 && count > max / d) {
       too_large = true;
-    } else {
+    } else if (d != 0) {
       count *= d;
     }
   }
-  if (too_large && !empty) in.fail("the dimensions " + dims_text(dims) + " are too large");
+  if (too_large) in.fail("the dimensions " + dims_text(dims) + " are too large");
   return dims;
 }
 

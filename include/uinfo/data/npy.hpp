@@ -30,6 +30,7 @@
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/file.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
 
@@ -135,8 +136,8 @@ class File {
     } else if (descr == "O" || descr == "|O") {
       hint = " (an array of Python objects)";
     }
-    fail("unsupported dtype '" + descr + "'" + hint + "; expected " + expected + " (" + supported +
-         ")");
+    fail("unsupported dtype '" + printable(descr) + "'" + hint + "; expected " + expected + " (" +
+         supported + ")");
   }
 
   std::uint64_t count() const {
@@ -184,9 +185,9 @@ class File {
   void parse_header(std::string_view text) {
     std::size_t pos = 0;
     const auto bad = [&](const std::string& what) {
-      const std::string shown(text.substr(0, 200));
+      const auto end = text.find_last_not_of(" \n");
       fail("malformed header: " + what + " (at character " + std::to_string(pos) + " of " +
-           shown.substr(0, shown.find_last_not_of(" \n") + 1) + ")");
+           printable(text.substr(0, end == std::string_view::npos ? 0 : end + 1)) + ")");
     };
     const auto skip = [&] {
       while (pos < text.size() &&
@@ -215,7 +216,7 @@ class File {
     if (!accept('{')) bad("expected '{'");
     while (!accept('}')) {
       const std::string key = quoted("key");
-      if (!accept(':')) bad("expected ':' after '" + key + "'");
+      if (!accept(':')) bad("expected ':' after '" + printable(key) + "'");
       skip();
       if (key == "descr") {
         if (accept('['))
@@ -251,7 +252,8 @@ class File {
         }
         shape_value = std::move(dims);
       } else {
-        bad("unexpected key '" + key + "'; expected 'descr', 'fortran_order' and 'shape'");
+        bad("unexpected key '" + printable(key) +
+            "'; expected 'descr', 'fortran_order' and 'shape'");
       }
       if (!accept(',')) {
         if (!accept('}')) bad("expected ',' or '}'");

@@ -4,8 +4,11 @@
 //
 // In Mode::train the mean and (biased) variance are the batch's, and the running mean and
 // (unbiased) variance move 10% of the way towards them; in Mode::eval the running statistics
-// are used. gamma and beta are trained; the running statistics are ParameterRole::statistic
-// blocks, saved and loaded with the network but left alone by optimizers and gradient checks.
+// are used. A training batch that gives a channel a single value has no variance: like PyTorch,
+// forward() then refuses it, and fit() never makes one (a one-sample last minibatch joins the
+// one before it; see min_train_batch). gamma and beta are trained; the running statistics are
+// ParameterRole::statistic blocks, saved and loaded with the network but left alone by optimizers
+// and gradient checks.
 //
 // An HWC batch is, read as a channels x (pixels * batch) matrix, one column per pixel of every
 // image (a flat batch is features x batch already), so both cases are per-row statistics of
@@ -33,6 +36,9 @@ class BatchNormLayer {
   static constexpr Shape out_shape = In;
   static constexpr double momentum = 0.1;
   static constexpr double epsilon = 1e-5;
+  // Samples a training batch needs for every channel to have a variance: one image has several
+  // pixels, one flat sample a single value per feature. fit() never makes a smaller batch.
+  static constexpr Index min_train_batch = In.pixels() > 1 ? 1 : 2;
 
   // A flat input's size may be dynamic; an image's is known at compile time.
   BatchNormLayer(const Rng&, std::size_t, Index inputs = in_size, Index = out_size)

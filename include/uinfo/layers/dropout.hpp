@@ -3,6 +3,7 @@
 // network's dropout stream, one engine per layer, so they are fixed by the seed.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "uinfo/core/concepts.hpp"
@@ -53,6 +54,9 @@ class DropoutLayer : public ParameterFreeLayer<S> {
     const auto mask = mask_.view();
     simd::zip(dy.data(), mask.data(), dx->data(), dy.size(), [](auto g, auto m) { return g * m; });
   }
+
+  // The mask stream, which a checkpoint saves so that training resumes with the same masks.
+  std::array<Engine*, 1> engines() { return {&engine_}; }
 
  private:
   Index size_;

@@ -229,6 +229,19 @@ class Sequential {
     std::apply([&](const auto&... layers) { (visit_parameters(layers, f), ...); }, layers_);
   }
 
+  // Calls f(Engine&) for every random engine a layer owns (a layer that has them lists them in
+  // `engines()`, as Dropout does its mask stream), from the input side: what save() and
+  // checkpoints keep beside the parameters so that training resumes bit for bit.
+  template <class F>
+  void for_each_engine(F&& f) {
+    std::apply([&](auto&... layers) { (visit_engines(layers, f), ...); }, layers_);
+  }
+  // f(const Engine&); a layer need only define the non-const engines(), which changes nothing.
+  template <class F>
+  void for_each_engine(F&& f) const {
+    const_cast<Sequential&>(*this).for_each_engine([&](const Engine& e) { f(e); });
+  }
+
   // The number of trained values; statistics (BatchNorm's running mean and variance) are
   // visited by for_each_parameter and saved, but not counted here.
   Index parameter_count() const {
@@ -311,6 +324,13 @@ class Sequential {
   template <class L, class F>
   static void visit_parameters(L& layer, F& f) {
     for (auto* parameter : layer.parameters()) f(*parameter);
+  }
+
+  template <class L, class F>
+  static void visit_engines(L& layer, F& f) {
+    if constexpr (requires { layer.engines(); }) {
+      for (auto* engine : layer.engines()) f(*engine);
+    }
   }
 
   ConstMatrixView<S> run(ConstMatrixRef<S> x, Mode mode) {

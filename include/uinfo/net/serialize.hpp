@@ -1,164 +1,142 @@
-// save() and load(): a network's parameters and optimizer state in a versioned binary file.
+// save() and load(): a network's parameters, optimizer state and random streams in a versioned
+// binary file.
 //
-// Layout (little-endian): "UINFONET" | u32 format version | u64 length + architecture string |
-// u64 block count | per block: u64 rows, u64 cols, i64 optimizer steps, u8 moment count,
-// values, then each moment. The architecture string (Sequential::architecture(), which includes
-// the scalar type) must match exactly, so a file never loads into a different network.
+// Layout (little-endian, core/binary_io.hpp): "UINFONET" | u32 format version | u64 length +
+// architecture string | u64 block count | per block: u64 rows, u64 cols, i64 optimizer steps, u8
+// moment count, values, then each moment | u64 engine count | per engine (Sequential's
+// for_each_engine: Dropout's masks): 4 u64 words, f64 spare normal, u8 whether it is held. The
+// architecture string (Sequential::architecture(), which includes the scalar type) must match
+// exactly, so a file never loads into a different network. Version 1 files, which end after the
+// blocks, still load; the engines then keep their state.
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "uinfo/core/binary_io.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/file.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/parameter.hpp"
 
 namespace uinfo {
 
 inline constexpr char network_file_magic[8] = {'U', 'I', 'N', 'F', 'O', 'N', 'E', 'T'};
-inline constexpr std::uint32_t network_file_version = 1;
+inline constexpr std::uint32_t network_file_version = 2;
 
 namespace detail {
-static_assert(std::endian::native == std::endian::little,
-              "uinfo's network files are little-endian; add byte swapping for this platform");
 
-class Writer {
- public:
-  explicit Writer(std::ofstream& out) : out_(out) {}
-  template <class T>
-  void value(const T& v) {
-    out_.write(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  template <class S>
-  void matrix(const Matrix<S>& m) {
-    out_.write(reinterpret_cast<const char*>(m.data()),
-               static_cast<std::streamsize>(sizeof(S) * m.size()));
-  }
-  void string(const std::string& s) {
-    value<std::uint64_t>(s.size());
-    out_.write(s.data(), static_cast<std::streamsize>(s.size()));
-  }
-
- private:
-  std::ofstream& out_;
-};
-
-class Reader {
- public:
-  Reader(std::ifstream& in, std::string path) : in_(in), path_(std::move(path)) {}
-  template <class T>
-  T value(const char* what) {
-    T v;
-    bytes(reinterpret_cast<char*>(&v), sizeof(T), what);
-    return v;
-  }
-  template <class S>
-  void matrix(Matrix<S>& m, const char* what) {
-    bytes(reinterpret_cast<char*>(m.data()), sizeof(S) * static_cast<std::size_t>(m.size()), what);
-  }
-  std::string string(const char* what) {
-    const auto size = value<std::uint64_t>(what);
-    if (size > (1u << 20)) fail(std::string("implausible length of the ") + what);
-    std::string s(size, '\0');
-    bytes(s.data(), size, what);
-    return s;
-  }
-  [[noreturn]] void fail(const std::string& message) const {
-    throw IoError("uinfo::load: '" + path_ + "': " + message);
-  }
-
- private:
-  void bytes(char* out, std::size_t count, const char* what) {
-    in_.read(out, static_cast<std::streamsize>(count));
-    if (static_cast<std::size_t>(in_.gcount()) != count) {
-      fail(std::string("the file is truncated (while reading the ") + what + ")");
+// The network's part of a file: what save() writes after the magic and version, and what a
+// checkpoint embeds.
+template <class Net>
+void write_network(BinaryWriter& out, const Net& net) {
+  using S = typename Net::scalar_type;
+  out.string(net.architecture());
+  std::uint64_t blocks = 0;
+  net.for_each_parameter([&](const Parameter<S>&) { ++blocks; });
+  out.value(blocks);
+  net.for_each_parameter([&](const Parameter<S>& p) {
+    out.value<std::uint64_t>(static_cast<std::uint64_t>(p.value.rows()));
+    out.value<std::uint64_t>(static_cast<std::uint64_t>(p.value.cols()));
+    out.value<std::int64_t>(p.state.steps);
+    std::uint8_t moments = 0;
+    for (const auto& m : p.state.moments) moments += m.size() == p.size();
+    out.value(moments);
+    out.values(p.value);
+    for (const auto& m : p.state.moments) {
+      if (m.size() == p.size()) out.values(m);
     }
+  });
+  std::uint64_t engines = 0;
+  net.for_each_engine([&](const Engine&) { ++engines; });
+  out.value(engines);
+  net.for_each_engine([&](const Engine& e) { out.engine(e); });
+}
+
+// Reads what write_network wrote (without the engines for a version 1 file) into `net`, which
+// must have the architecture the file names. A file that does not fit throws IoError, one with a
+// NaN or an infinity NonFiniteValue; either way `net` may be half filled, so callers read into a
+// copy.
+template <class Net>
+void read_network(BinaryReader& in, Net& net, std::uint32_t version) {
+  using S = typename Net::scalar_type;
+  const std::string architecture = in.string("architecture");
+  if (architecture != net.architecture()) {
+    in.fail("it was written for the network\n  " + printable(architecture) +
+            "\nbut this network is\n  " + net.architecture());
   }
-  std::ifstream& in_;
-  std::string path_;
-};
+  const auto blocks = in.value<std::uint64_t>("block count");
+  std::uint64_t index = 0;
+  net.for_each_parameter([&](Parameter<S>& p) {
+    if (index++ >= blocks) in.fail("it holds fewer parameter blocks than the network");
+    const auto rows = in.value<std::uint64_t>("block shape");
+    const auto cols = in.value<std::uint64_t>("block shape");
+    if (rows != static_cast<std::uint64_t>(p.value.rows()) ||
+        cols != static_cast<std::uint64_t>(p.value.cols())) {
+      in.fail("parameter block " + std::to_string(index - 1) + " is " + std::to_string(rows) +
+              " x " + std::to_string(cols) + "; the network's is " +
+              std::to_string(p.value.rows()) + " x " + std::to_string(p.value.cols()));
+    }
+    p.state.steps = in.value<std::int64_t>("optimizer steps");
+    const auto moments = in.value<std::uint8_t>("moment count");
+    if (moments > p.state.moments.size()) {
+      in.fail("parameter block " + std::to_string(index - 1) + " has " + std::to_string(moments) +
+              " optimizer moments; expected at most " + std::to_string(p.state.moments.size()));
+    }
+    in.values(p.value, "parameter values");
+    for (std::size_t m = 0; m < p.state.moments.size(); ++m) {
+      if (m < moments) {
+        p.state.moments[m].resize(p.value.rows(), p.value.cols());
+        in.values(p.state.moments[m], "optimizer state");
+      } else {
+        p.state.moments[m].resize(0, 0);
+      }
+    }
+    const std::string block = "parameter block " + std::to_string(index - 1) + " (" +
+                              std::string(p.name()) + ") of '" + in.path() + "'";
+    require_finite(p.value, block);
+    for (const auto& m : p.state.moments) require_finite(m, "the optimizer state of " + block);
+  });
+  if (index != blocks) in.fail("it holds more parameter blocks than the network");
+  if (version < 2) return;
+  std::uint64_t engines = 0;
+  net.for_each_engine([&](const Engine&) { ++engines; });
+  if (in.value<std::uint64_t>("engine count") != engines) {
+    in.fail("its number of random engines differs from the network's " + std::to_string(engines));
+  }
+  net.for_each_engine([&](Engine& e) { e = in.engine("random engine state"); });
+}
+
 }  // namespace detail
 
 // Written beside `path` and renamed over it (write_file_atomically): an interrupted save leaves
 // any earlier file intact.
 template <class Net>
 void save(const Net& net, const std::filesystem::path& path) {
-  using S = typename Net::scalar_type;
   write_file_atomically(path, "uinfo::save", [&](std::ofstream& out) {
-    detail::Writer writer(out);
-    out.write(network_file_magic, sizeof network_file_magic);
+    detail::BinaryWriter writer(out);
+    writer.bytes(network_file_magic, sizeof network_file_magic);
     writer.value(network_file_version);
-    writer.string(net.architecture());
-    std::uint64_t blocks = 0;
-    net.for_each_parameter([&](const Parameter<S>&) { ++blocks; });
-    writer.value(blocks);
-    net.for_each_parameter([&](const Parameter<S>& p) {
-      writer.value<std::uint64_t>(static_cast<std::uint64_t>(p.value.rows()));
-      writer.value<std::uint64_t>(static_cast<std::uint64_t>(p.value.cols()));
-      writer.value<std::int64_t>(p.state.steps);
-      std::uint8_t moments = 0;
-      for (const auto& m : p.state.moments) moments += m.size() == p.size();
-      writer.value(moments);
-      writer.matrix(p.value);
-      for (const auto& m : p.state.moments) {
-        if (m.size() == p.size()) writer.matrix(m);
-      }
-    });
+    detail::write_network(writer, net);
   });
 }
 
-// Reads parameters and optimizer state saved from a network of exactly this architecture. On any
-// error the network is left unchanged.
+// Reads parameters, optimizer state and random streams saved from a network of exactly this
+// architecture. On any error the network is left unchanged.
 template <class Net>
 void load(Net& net, const std::filesystem::path& path) {
-  using S = typename Net::scalar_type;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("uinfo::load: cannot open '" + path.string() + "'");
-  detail::Reader reader(in, path.string());
-  char magic[sizeof network_file_magic];
-  in.read(magic, sizeof magic);
-  if (in.gcount() != sizeof magic || std::memcmp(magic, network_file_magic, sizeof magic) != 0) {
-    reader.fail("not a uinfo network file (bad magic number)");
+  detail::BinaryReader in(path, "uinfo::load");
+  in.magic({network_file_magic, sizeof network_file_magic}, "a uinfo network file");
+  const auto version = in.value<std::uint32_t>("format version");
+  if (version != 1 && version != network_file_version) {
+    in.fail("format version " + std::to_string(version) + " is not supported; expected 1 or " +
+            std::to_string(network_file_version));
   }
-  const auto version = reader.value<std::uint32_t>("format version");
-  if (version != network_file_version) {
-    reader.fail("format version " + std::to_string(version) + " is not supported; expected " +
-                std::to_string(network_file_version));
-  }
-  const std::string architecture = reader.string("architecture");
-  if (architecture != net.architecture()) {
-    reader.fail("it was written for the network\n  " + architecture + "\nbut this network is\n  " +
-                net.architecture());
-  }
-  Net loaded = net;  // fill a copy, so a truncated file changes nothing
-  const auto blocks = reader.value<std::uint64_t>("block count");
-  std::uint64_t index = 0;
-  loaded.for_each_parameter([&](Parameter<S>& p) {
-    if (index++ >= blocks) reader.fail("it holds fewer parameter blocks than the network");
-    const auto rows = reader.value<std::uint64_t>("block shape");
-    const auto cols = reader.value<std::uint64_t>("block shape");
-    if (rows != static_cast<std::uint64_t>(p.value.rows()) ||
-        cols != static_cast<std::uint64_t>(p.value.cols())) {
-      reader.fail("parameter block " + std::to_string(index - 1) + " has the wrong shape");
-    }
-    p.state.steps = reader.value<std::int64_t>("optimizer steps");
-    const auto moments = reader.value<std::uint8_t>("moment count");
-    if (moments > p.state.moments.size()) reader.fail("implausible optimizer moment count");
-    reader.matrix(p.value, "parameter values");
-    for (std::size_t m = 0; m < p.state.moments.size(); ++m) {
-      if (m < moments) {
-        p.state.moments[m].resize(p.value.rows(), p.value.cols());
-        reader.matrix(p.state.moments[m], "optimizer state");
-      } else {
-        p.state.moments[m].resize(0, 0);
-      }
-    }
-  });
-  if (index != blocks) reader.fail("it holds more parameter blocks than the network");
+  Net loaded = net;  // fill a copy, so a file that fails half way changes nothing
+  detail::read_network(in, loaded, version);
+  in.expect_end();
   net = std::move(loaded);
 }
 

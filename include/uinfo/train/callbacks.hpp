@@ -36,6 +36,13 @@ struct EpochRecord {
   double validation_accuracy = none;
   double learning_rate;  // at the epoch's last step
   double seconds;        // wall time of the epoch, validation included
+
+  // Every member, for checkpoints (train/checkpoint.hpp).
+  template <class Archive>
+  void fields(Archive& a) {
+    a(epoch, train_loss, train_accuracy, validation_loss, validation_accuracy, learning_rate,
+      seconds);
+  }
 };
 
 namespace detail {
