@@ -6,6 +6,7 @@
 #include <uinfo/uinfo.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <vector>
 
 using namespace uinfo;
@@ -472,4 +473,37 @@ TEST_CASE("bad sequence input is an exception that says what and where", "[recur
                                          ConstMatrixView<double>(bad_mask.data(), 2, 5)});
              }),
              Contains("the loss mask is 2 x 5; expected 2 x 6"));
+}
+
+TEST_CASE("save and load carry a recurrent network's connectivity and noise stream",
+          "[recurrent][serialize]") {
+  using Net = Sequential<float, Input<4>, LeakyRnn<300>, Dense<2>>;
+  const MultiAreaCircuit circuit({});
+  auto make = [&](std::uint64_t seed) {
+    Net net{Rng{seed}};
+    Engine init = Rng{seed}.engine(Stream::user);
+    circuit.build(net.layer<1>(), net.layer<2>(), init);
+    net.layer<1>().configure([&] {
+      auto options = net.layer<1>().options();
+      options.recurrent_noise = 0.05;
+      return options;
+    }());
+    return net;
+  };
+  Net original = make(1);
+  Matrix<float> x = Matrix<float>::Ones(4, 10 * 2);
+  original.forward(x, Timeline{10, 2, {}, 0});  // moves the noise stream
+  const auto path = std::filesystem::temp_directory_path() / "uinfo_test_recurrent_save.uinfo";
+  save(original, path);
+  Net restored{Rng{9}};  // other weights, no connectivity, another noise stream
+  restored.layer<1>().configure(original.layer<1>().options());
+  restored.layer<2>().constrain(original.layer<2>().constraint());
+  load(restored, path);
+  std::filesystem::remove(path);
+  CHECK(restored.layer<1>().recurrent_weight().plastic ==
+        original.layer<1>().recurrent_weight().plastic);
+  CHECK(restored.layer<2>().weight().plastic == original.layer<2>().weight().plastic);
+  const Matrix<float> a = original.forward(x, Timeline{10, 2, {}, 0});
+  const Matrix<float> b = restored.forward(x, Timeline{10, 2, {}, 0});
+  CHECK(a == b);  // the same weights and the same noise, bit for bit
 }

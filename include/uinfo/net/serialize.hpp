@@ -3,11 +3,14 @@
 //
 // Layout (little-endian, core/binary_io.hpp): "UINFONET" | u32 format version | u64 length +
 // architecture string | u64 block count | per block: u64 rows, u64 cols, i64 optimizer steps, u8
-// moment count, values, then each moment | u64 engine count | per engine (Sequential's
-// for_each_engine: Dropout's masks): 4 u64 words, f64 spare normal, u8 whether it is held. The
-// architecture string (Sequential::architecture(), which includes the scalar type) must match
-// exactly, so a file never loads into a different network. Version 1 files, which end after the
-// blocks, still load; the engines then keep their state.
+// moment count, values, then each moment, then u8 whether the block has fixed elements and if so
+// its `plastic` mask (connectivity: which connections exist and learn) | u64 engine count | per
+// engine (Sequential's for_each_engine: Dropout's masks, recurrent noise): 4 u64 words, f64 spare
+// normal, u8 whether it is held. The architecture string (Sequential::architecture(), which
+// includes the scalar type) must match exactly, so a file never loads into a different network.
+// Older files still load: version 2 has no plastic masks (the network keeps its own), version 1
+// also no engines (they keep their state). A layer's configuration (a recurrent layer's alpha,
+// noise levels and constraints) is code, not data: configure the network, then load.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,7 @@
 namespace uinfo {
 
 inline constexpr char network_file_magic[8] = {'U', 'I', 'N', 'F', 'O', 'N', 'E', 'T'};
-inline constexpr std::uint32_t network_file_version = 2;
+inline constexpr std::uint32_t network_file_version = 3;
 
 namespace detail {
 
@@ -48,6 +51,8 @@ void write_network(BinaryWriter& out, const Net& net) {
     for (const auto& m : p.state.moments) {
       if (m.size() == p.size()) out.values(m);
     }
+    out.value<std::uint8_t>(p.plastic.size() != 0);
+    if (p.plastic.size()) out.values(p.plastic);
   });
   std::uint64_t engines = 0;
   net.for_each_engine([&](const Engine&) { ++engines; });
@@ -94,10 +99,19 @@ void read_network(BinaryReader& in, Net& net, std::uint32_t version) {
         p.state.moments[m].resize(0, 0);
       }
     }
+    if (version >= 3) {
+      const auto fixed = in.value<std::uint8_t>("fixed-element flag");
+      if (fixed > 1) in.fail("parameter block " + std::to_string(index - 1) + " has a bad flag");
+      p.plastic.resize(fixed ? p.value.rows() : 0, fixed ? p.value.cols() : 0);
+      if (fixed) in.values(p.plastic, "plastic mask");
+    }
     const std::string block = "parameter block " + std::to_string(index - 1) + " (" +
                               std::string(p.name()) + ") of '" + in.path() + "'";
     require_finite(p.value, block);
     for (const auto& m : p.state.moments) require_finite(m, "the optimizer state of " + block);
+    if (!((p.plastic.array() == S(0)) || (p.plastic.array() == S(1))).all()) {
+      in.fail(block + " has a plastic mask with a value other than 0 and 1");
+    }
   });
   if (index != blocks) in.fail("it holds more parameter blocks than the network");
   if (version < 2) return;
@@ -130,8 +144,8 @@ void load(Net& net, const std::filesystem::path& path) {
   detail::BinaryReader in(path, "uinfo::load");
   in.magic({network_file_magic, sizeof network_file_magic}, "a uinfo network file");
   const auto version = in.value<std::uint32_t>("format version");
-  if (version != 1 && version != network_file_version) {
-    in.fail("format version " + std::to_string(version) + " is not supported; expected 1 or " +
+  if (version < 1 || version > network_file_version) {
+    in.fail("format version " + std::to_string(version) + " is not supported; expected 1 to " +
             std::to_string(network_file_version));
   }
   Net loaded = net;  // fill a copy, so a file that fails half way changes nothing
