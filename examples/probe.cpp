@@ -346,7 +346,8 @@ int main(int argc, char** argv) {
   if (s.classes < 0) command.fail("--classes must be 0 (from the labels) or a number of classes");
 
   try {
-    const uinfo::record::Json out = s.use_double ? run<double>(s) : run<float>(s);
+    uinfo::record::Json out = s.use_double ? run<double>(s) : run<float>(s);
+    out.update(command.provenance());  // so that --config can repeat this run
     std::printf("%s\n", uinfo::record::text(out).c_str());
     return 0;
   } catch (const uinfo::Diverged& e) {
