@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -24,11 +25,13 @@
 
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
-#include "common/parallel.hpp"
+#include "common/csv_table.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/ranks.hpp"
 #include "common/record.hpp"
 #include "common/regime.hpp"
+#include "common/shards.hpp"
 
 namespace {
 
@@ -45,6 +48,7 @@ struct Settings {
   long slow_batch = 256;
   // Seeds differ a lot in what the bottleneck keeps (sd ~0.25 bits).
   uinfo::cli::Seeds seeds{.count = 10, .first = 1};
+  uinfo::shards::Flags scale_out;
   uinfo::cli::Output output{.dir = "results/checkerboard-perturb"};
 };
 
@@ -147,45 +151,67 @@ struct Outcome {
 };
 using Key = std::tuple<std::string, int, std::string>;
 
-std::map<Key, Outcome> run_all(const Settings& s, const std::filesystem::path& dir) {
-  const auto jobs = all_jobs(s);
+// A job's leading fields in info.csv, which name it there.
+std::string job_key(const Job& job) {
+  return job.kind + "," + std::to_string(job.k) + "," + std::to_string(job.seed);
+}
+
+// Trains the jobs `mine` names; rank 0 writes their rows to DIR/info.csv in job order as they
+// finish.
+void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
+              const std::vector<std::size_t>& mine, const std::filesystem::path& dir) {
+  const auto epochs = [&](const Job& job) {
+    return s.regime.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
+  };
   long total_epochs = 0;
-  for (const Job& job : jobs)
-    total_epochs +=
-        s.regime.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
-  uinfo::CsvWriter csv(dir / "info.csv", columns);
-  uinfo::ProgressBar bar(total_epochs, "perturbing", !s.output.quiet);
+  for (const std::size_t j : mine) total_epochs += epochs(jobs[j]);
+  uinfo::ProgressBar bar(total_epochs, "perturbing", !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
     bar.advance();
   };
-  std::map<Key, Outcome> outcomes;
+  std::optional<uinfo::CsvWriter> csv;
+  if (ranks.leader()) csv.emplace(dir / "info.csv", columns);
   checkerboard::with_network(s.network, [&]<class Net>() {
-    uinfo::parallel::for_each_job_in_order(
-        jobs.size(), s.network.threads,
-        [&](std::size_t j) { return run_job<Net>(s, jobs[j], epoch_done); },
+    uinfo::ranks::for_each_job_in_order(
+        ranks, mine.size(), s.network.threads,
+        [&](std::size_t j) { return run_job<Net>(s, jobs[mine[j]], epoch_done); },
         [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[j];
-          // A pretrained run's perturbation happened before its first probe (epoch 0).
-          const double perturbation_end = job.kind == "pretrained" ? 0.0 : job.k;
-          const double last = rows.back().epoch;
-          for (const Measurement& m : rows) {
-            uinfo::probing::write_measurement(csv, job.seed, m, job.kind, job.k);
-            Outcome& o = outcomes[{job.kind, job.k, m.decoder}];
-            if (m.label == "colour" && m.epoch == perturbation_end)
-              o.colour_after_perturbation.push_back(m.info.bits);
-            if (m.epoch != last) continue;
-            if (m.label == "colour") {
-              o.final_colour.push_back(m.info.bits);
-              o.final_accuracy.push_back(m.task_accuracy);
-            } else {
-              o.final_direction.push_back(m.info.bits);
-            }
-          }
+          const Job& job = jobs[mine[j]];
+          for (const Measurement& m : rows)
+            uinfo::probing::write_measurement(*csv, job.seed, m, job.kind, job.k);
+          if (ranks.distributed()) bar.advance(epochs(job));  // the ranks' epochs are unseen
         });
   });
   bar.finish();
+}
+
+// The outcomes of the rows of info.csv, which hold each job's rows together, in job order.
+std::map<Key, Outcome> outcomes_of(const uinfo::csv::Table& t) {
+  // Each job's last probe, by its (kind, K, seed).
+  std::map<std::tuple<std::string, std::string, std::string>, double> last;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    double& epoch = last[{t.text(i, "kind"), t.text(i, "k"), t.text(i, "seed")}];
+    epoch = std::max(epoch, t.number(i, "epoch"));
+  }
+  std::map<Key, Outcome> outcomes;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const std::string kind = t.text(i, "kind"), label = t.text(i, "label");
+    const int k = static_cast<int>(t.number(i, "k"));
+    const double epoch = t.number(i, "epoch"), bits = t.number(i, "bits");
+    Outcome& o = outcomes[{kind, k, t.text(i, "decoder")}];
+    // A pretrained run's perturbation happened before its first probe (epoch 0).
+    if (label == "colour" && epoch == (kind == "pretrained" ? 0.0 : k))
+      o.colour_after_perturbation.push_back(bits);
+    if (epoch != last.at({kind, t.text(i, "k"), t.text(i, "seed")})) continue;
+    if (label == "colour") {
+      o.final_colour.push_back(bits);
+      o.final_accuracy.push_back(t.number(i, "task_accuracy"));
+    } else {
+      o.final_direction.push_back(bits);
+    }
+  }
   return outcomes;
 }
 
@@ -287,7 +313,9 @@ int main(int argc, char** argv) {
       "network another seed trained K epochs on colour), then the standard regime for --epochs,\n"
       "probing the bottleneck for colour and direction. Writes OUT/info.csv, OUT/summary.csv\n"
       "(final colour information per kind and K, mean and sd over seeds), OUT/run.json and\n"
-      "OUT/perturb.png."};
+      "OUT/perturb.png. With --shard i/n (or auto, in a Slurm job array) only the i-th of n\n"
+      "slices of the jobs runs, into OUT/shards/i-of-n/; then --merge with the same OUT joins\n"
+      "them. Under mpirun the ranks share the jobs and rank 0 writes the files."};
   checkerboard::add_options(command, s.network);
   uinfo::cli::add_options(command, s.regime);
   command.describe("--lr", "learning rate of the standard regime");
@@ -298,6 +326,7 @@ int main(int argc, char** argv) {
   command.setting("--slow-lr", s.slow_lr, "slow_start's learning rate");
   command.setting("--slow-batch", s.slow_batch, "slow_start's batch size");
   uinfo::cli::add_options(command, s.seeds, "seeds per (kind, K)");
+  uinfo::shards::add_options(command, s.scale_out);
   uinfo::cli::add_options(command, s.output);
   command.parse(argc, argv);
   checkerboard::check_options(command, s.network);
@@ -313,21 +342,49 @@ int main(int argc, char** argv) {
   if (s.slow_batch < 1 || !(s.slow_lr > 0))
     command.fail("--slow-batch must be at least 1, --slow-lr positive");
 
-  const std::filesystem::path dir = s.output.dir;
-  std::filesystem::create_directories(dir);
+  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out);
+
+  const std::filesystem::path out = s.output.dir;
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const auto jobs = all_jobs(s);
+  uinfo::record::Json record = command.record();
   try {
-    const auto outcomes = run_all(s, dir);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    uinfo::record::Json record = command.record();
+    const uinfo::ranks::Ranks ranks(argc, argv);
+    if (!s.scale_out.merge) {
+      const std::filesystem::path dir = shard.directory(out);
+      if (ranks.leader()) std::filesystem::create_directories(dir);
+      const auto mine = shard.jobs(jobs.size());
+      run_jobs(s, ranks, jobs, mine, dir);
+      if (!ranks.leader()) return 0;
+      record["ranks"] = ranks.size();
+      if (!shard.whole()) {
+        record["shard"] = shard.name();
+        record["jobs"] = mine.size();
+        record["wall_seconds"] = seconds();
+        uinfo::record::write(record, dir / "run.json");
+        std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard.index,
+                    shard.count, mine.size(), dir.string().c_str(), out.string().c_str());
+        return 0;
+      }
+    } else if (ranks.leader()) {
+      std::vector<std::string> keys;
+      for (const Job& job : jobs) keys.push_back(job_key(job));
+      uinfo::shards::merge(out, columns, 3, keys);
+    } else {
+      return 0;
+    }
+    const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));
     record["noise_ceiling_bits"] = ceiling.bits;
-    record["summary"] = write_summary(outcomes, dir);
-    plot(s, outcomes, ceiling.bits, dir);
-    record["wall_seconds"] = seconds;
-    uinfo::record::write(record, dir / "run.json");
-    std::printf("%.1f s; results in %s/\n", seconds, dir.string().c_str());
+    record["jobs"] = jobs.size();
+    record["summary"] = write_summary(outcomes, out);
+    plot(s, outcomes, ceiling.bits, out);
+    record["wall_seconds"] = seconds();
+    uinfo::record::write(record, out / "run.json");
+    std::printf("%.1f s; results in %s/\n", seconds(), out.string().c_str());
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-checkerboard-perturb: %s\n", e.what());
     return 1;

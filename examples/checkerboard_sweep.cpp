@@ -4,8 +4,8 @@
 // over seeds), the epoch of peak colour information, the final task accuracy, and the colour
 // information at equal training progress: the first epoch at which the validation accuracy reaches
 // a fraction of the noise ceiling, since a slow configuration at a fixed epoch has simply not
-// trained yet. `--shard i/n` runs the i-th of n slices of the jobs (for a cluster's job array);
-// `--merge` joins the slices' results.
+// trained yet. The jobs scale out as shards.hpp and ranks.hpp say: over a Slurm job array
+// (`--shard i/n` or `auto`, then `--merge`) or the ranks of an MPI run.
 #include <uinfo/uinfo.hpp>
 
 #include <algorithm>
@@ -18,7 +18,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -27,11 +26,12 @@
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
-#include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
+#include "common/ranks.hpp"
 #include "common/record.hpp"
 #include "common/regime.hpp"
+#include "common/shards.hpp"
 
 namespace {
 
@@ -42,8 +42,7 @@ struct Settings {
   uinfo::cli::Regime regime{.epochs = 40};  // its lr and batch are swept instead
   uinfo::cli::Seeds seeds{.count = 4, .first = 1};
   double progress = 0.95;  // equal progress: validation accuracy >= progress x ceiling accuracy
-  std::string shard = "1/1";
-  bool merge = false;
+  uinfo::shards::Flags scale_out;
   uinfo::cli::Output output{.dir = "results/checkerboard-sweep"};
 };
 
@@ -74,47 +73,45 @@ std::vector<Job> all_jobs(const Settings& s) {
   return jobs;
 }
 
-// Shard i of n takes jobs i-1, i-1+n, ...: configurations of every speed land in every shard.
-std::vector<Job> shard_jobs(const std::vector<Job>& jobs, int index, int count) {
-  std::vector<Job> mine;
-  for (std::size_t j = static_cast<std::size_t>(index - 1); j < jobs.size();
-       j += static_cast<std::size_t>(count)) {
-    mine.push_back(jobs[j]);
-  }
-  return mine;
+// A job's leading fields in info.csv, which name it there.
+std::string job_key(const Job& job) {
+  return uinfo::shortest(job.lr) + "," + std::to_string(job.batch) + "," + std::to_string(job.seed);
 }
 
 const std::vector<std::string> columns = uinfo::probing::measurement_columns({"lr", "batch"});
 
-// Trains every job, writing rows to DIR/info.csv in job order as the jobs finish.
-void run_jobs(const Settings& s, const std::vector<Job>& jobs, const std::filesystem::path& dir) {
-  uinfo::CsvWriter csv(dir / "info.csv", columns);
-  uinfo::ProgressBar bar(static_cast<long>(jobs.size()) * s.regime.epochs, "sweeping",
-                         !s.output.quiet);
+// Trains the jobs `mine` names; rank 0 writes their rows to DIR/info.csv in job order as they
+// finish.
+void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
+              const std::vector<std::size_t>& mine, const std::filesystem::path& dir) {
+  uinfo::ProgressBar bar(static_cast<long>(mine.size()) * s.regime.epochs, "sweeping",
+                         !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
     bar.advance();
   };
   checkerboard::with_network(s.network, [&]<class Net>() {
-    uinfo::parallel::for_each_job_in_order(
-        jobs.size(), s.network.threads,
-        [&](std::size_t j) {
-          const Job& job = jobs[j];
-          const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
-          Net net = checkerboard::make_network<Net>(s.network, job.seed);
-          auto probe = checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data,
-                                                                                    job.seed);
-          checkerboard::Phase phase = checkerboard::phase_of(s.regime);
-          phase.lr = job.lr;
-          phase.batch = job.batch;
-          const checkerboard::Phase phases[] = {phase};
-          return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
-        },
-        [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[j];
+    const auto run = [&](std::size_t j) {
+      const Job& job = jobs[mine[j]];
+      const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
+      Net net = checkerboard::make_network<Net>(s.network, job.seed);
+      auto probe =
+          checkerboard::make_probe<checkerboard::BottleneckProbe<Net>>(s.network, data, job.seed);
+      checkerboard::Phase phase = checkerboard::phase_of(s.regime);
+      phase.lr = job.lr;
+      phase.batch = job.batch;
+      const checkerboard::Phase phases[] = {phase};
+      return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
+    };
+    std::optional<uinfo::CsvWriter> csv;
+    if (ranks.leader()) csv.emplace(dir / "info.csv", columns);
+    uinfo::ranks::for_each_job_in_order(
+        ranks, mine.size(), s.network.threads, run, [&](std::size_t j, const auto& rows) {
+          const Job& job = jobs[mine[j]];
           for (const auto& m : rows)
-            uinfo::probing::write_measurement(csv, job.seed, m, job.lr, job.batch);
+            uinfo::probing::write_measurement(*csv, job.seed, m, job.lr, job.batch);
+          if (ranks.distributed()) bar.advance(s.regime.epochs);  // the ranks' epochs are unseen
         });
   });
   bar.finish();
@@ -131,21 +128,17 @@ struct Summary {
   double peak_colour = -1e300, peak_epoch = 0;  // of the mean curve over seeds
 };
 
-// Reads the rows of info.csv files back and summarises each (lr, batch, decoder).
-std::vector<Summary> summarise(const std::vector<uinfo::csv::Table>& tables, int epochs,
-                               double target_accuracy) {
+// Reads the rows of info.csv back and summarises each (lr, batch, decoder).
+std::vector<Summary> summarise(const uinfo::csv::Table& t, int epochs, double target_accuracy) {
   using Key = std::tuple<double, long, std::string>;
   // bits and task accuracy per (configuration, seed, epoch, label)
   std::map<Key,
            std::map<double, std::map<double, std::map<std::string, std::pair<double, double>>>>>
       points;
-  for (const auto& t : tables) {
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const Key key{t.number(i, "lr"), static_cast<long>(t.number(i, "batch")),
-                    t.text(i, "decoder")};
-      points[key][t.number(i, "seed")][t.number(i, "epoch")][t.text(i, "label")] = {
-          t.number(i, "bits"), t.number(i, "task_accuracy")};
-    }
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const Key key{t.number(i, "lr"), static_cast<long>(t.number(i, "batch")), t.text(i, "decoder")};
+    points[key][t.number(i, "seed")][t.number(i, "epoch")][t.text(i, "label")] = {
+        t.number(i, "bits"), t.number(i, "task_accuracy")};
   }
   std::vector<Summary> summaries;
   for (const auto& [key, seeds] : points) {
@@ -232,11 +225,13 @@ void print_summary(const std::vector<Summary>& summaries, double target_accuracy
     const auto [colour, colour_sd] = mean_sd(s.final_colour);
     const auto [direction, direction_sd] = mean_sd(s.final_direction);
     const auto [progress, progress_sd] = mean_sd(s.progress_colour);
-    std::printf(
-        "%-7g %5ld %-7s %8.3f +- %5.3f %8.3f +- %5.3f %8.3f %10g %8.3f +- %5.3f (%zu/%zu)\n", s.lr,
-        s.batch, s.decoder.c_str(), colour, colour_sd, direction, direction_sd,
-        mean_sd(s.final_accuracy).first, s.peak_epoch, progress, progress_sd,
-        s.progress_colour.size(), s.final_colour.size());
+    char at_progress[32] = "   not reached";
+    if (!s.progress_colour.empty())
+      std::snprintf(at_progress, sizeof at_progress, "%8.3f +- %5.3f", progress, progress_sd);
+    std::printf("%-7g %5ld %-7s %8.3f +- %5.3f %8.3f +- %5.3f %8.3f %10g %s (%zu/%zu)\n", s.lr,
+                s.batch, s.decoder.c_str(), colour, colour_sd, direction, direction_sd,
+                mean_sd(s.final_accuracy).first, s.peak_epoch, at_progress,
+                s.progress_colour.size(), s.final_colour.size());
   }
   std::printf("colour at progress: at the first epoch whose validation accuracy reached %.3f\n",
               target_accuracy);
@@ -258,13 +253,16 @@ void plot_heatmap(const std::vector<Summary>& summaries, double ceiling_bits,
   const std::string decoder = summaries.front().decoder;
   std::ofstream data(dir / "heatmap.dat");
   for (const int panel : {0, 1}) {
-    data << "# " << (panel == 0 ? "final colour bits" : "colour bits at equal progress") << '\n';
+    data << "# " << (panel == 0 ? "final colour bits" : "colour bits at equal progress")
+         << ": lr index, batch index, mean, sd, seeds counted, seeds run\n";
     for (const Summary& s : summaries) {
       if (s.decoder != decoder) continue;
       const auto x = std::find(lrs.begin(), lrs.end(), s.lr) - lrs.begin();
       const auto y = std::find(batches.begin(), batches.end(), s.batch) - batches.begin();
-      const auto [mean, sd] = mean_sd(panel == 0 ? s.final_colour : s.progress_colour);
-      data << x << ' ' << y << ' ' << mean << ' ' << sd << '\n';
+      const auto& values = panel == 0 ? s.final_colour : s.progress_colour;
+      const auto [mean, sd] = mean_sd(values);
+      data << x << ' ' << y << ' ' << mean << ' ' << sd << ' ' << values.size() << ' '
+           << s.final_colour.size() << '\n';
     }
     data << "\n\n";
   }
@@ -293,49 +291,22 @@ void plot_heatmap(const std::vector<Summary>& summaries, double ceiling_bits,
                           : "when validation accuracy first reaches the "
                             "target") +
               "'\n";
-    script +=
-        "plot 'heatmap.dat' index " + std::to_string(panel) + " using 1:2:3 with image, '' index " +
-        std::to_string(panel) +
-        " using 1:2:($3 == $3 ? sprintf('%.2f\\n±%.2f', $3, $4) : 'not\\nreached') with labels "
-        "font ',9'\n";
+    // A cell no seed reached the target in is grey, labelled so (its mean would be NaN, which
+    // gnuplot prints as "nan"); one some seeds missed says how many did.
+    const std::string index = "'heatmap.dat' index " + std::to_string(panel);
+    script += "plot " + index +
+              " using 1:2:(0.5):(0.5):($5 > 0 ? $3 : 1/0) with boxxyerror fs solid noborder "
+              "fc palette, \\\n  " +
+              index +
+              " using ($5 > 0 ? 1/0 : $1):2:(0.5):(0.5) with boxxyerror fs solid noborder "
+              "fc rgb '#d9d9d9', \\\n  " +
+              index +
+              " using 1:2:($5 == 0 ? sprintf('not reached\\n(0 of %d seeds)', $6) : "
+              "$5 < $6 ? sprintf('%.2f ±%.2f\\n(%d of %d seeds)', $3, $4, $5, $6) : "
+              "sprintf('%.2f\\n±%.2f', $3, $4)) with labels font ',9'\n";
   }
   script += "unset multiplot\n";
   uinfo::plot::render_png(dir / "heatmap.png", script, 1300, 560);
-}
-
-// Joins the shards' info.csv into DIR/info.csv, checking that every shard of one split is there.
-std::vector<uinfo::csv::Table> read_shards(const std::filesystem::path& dir) {
-  const std::filesystem::path shards = dir / "shards";
-  if (!std::filesystem::is_directory(shards)) {
-    throw uinfo::IoError("no shards in '" + shards.string() +
-                         "'; run with --shard i/n and the same --out first");
-  }
-  std::set<int> found;
-  int count = 0;
-  std::vector<uinfo::csv::Table> tables;
-  for (const auto& entry : std::filesystem::directory_iterator(shards)) {
-    int i = 0, n = 0;
-    if (std::sscanf(entry.path().filename().c_str(), "%d-of-%d", &i, &n) != 2) continue;
-    if (count != 0 && n != count) {
-      throw uinfo::IoError("'" + shards.string() + "' mixes splits into " + std::to_string(count) +
-                           " and " + std::to_string(n) + " shards");
-    }
-    count = n;
-    found.insert(i);
-    tables.emplace_back(entry.path() / "info.csv");
-  }
-  if (count == 0 || static_cast<int>(found.size()) != count) {
-    std::string missing;
-    for (int i = 1; i <= count; ++i)
-      if (!found.count(i))
-        missing.append(" ").append(std::to_string(i));  // GCC 12 -O3: no -Wrestrict
-    throw uinfo::IoError("shards missing from '" + shards.string() +
-                         "':" + (count ? missing : std::string(" all")));
-  }
-  uinfo::CsvWriter merged(dir / "info.csv", columns);
-  for (const auto& t : tables)
-    for (std::size_t i = 0; i < t.size(); ++i) merged.row_fields(t.row(i));
-  return tables;
 }
 
 }  // namespace
@@ -348,8 +319,9 @@ int main(int argc, char** argv) {
       "for every configuration and seed, probing the bottleneck for colour and direction after\n"
       "every epoch. Writes OUT/info.csv, OUT/summary.csv (per configuration: final information,\n"
       "peak colour epoch, accuracy, colour at equal progress), OUT/run.json and OUT/heatmap.png.\n"
-      "With --shard i/n only the i-th of n slices runs, into OUT/shards/i-of-n/; then --merge\n"
-      "with the same OUT joins them and makes the summary and the figure."};
+      "With --shard i/n (or auto, in a Slurm job array) only the i-th of n slices runs, into\n"
+      "OUT/shards/i-of-n/; then --merge with the same OUT joins them and makes the summary and\n"
+      "the figure. Under mpirun the ranks share the jobs and rank 0 writes the files."};
   checkerboard::add_options(command, s.network);
   command.setting("--lrs", s.lrs, "learning rates, comma-separated");
   command.setting("--batches", s.batches, "batch sizes, comma-separated");
@@ -358,8 +330,7 @@ int main(int argc, char** argv) {
   command.setting("--progress", s.progress,
                   "equal progress: the first epoch whose validation accuracy reaches this "
                   "fraction of the noise ceiling's accuracy");
-  command.option("--shard", s.shard, "run the i-th of n slices of the jobs, written as i/n");
-  command.option("--merge", s.merge, "join OUT/shards/*/info.csv, then summarise and plot");
+  uinfo::shards::add_options(command, s.scale_out);
   uinfo::cli::add_options(command, s.output);
   command.parse(argc, argv);
   checkerboard::check_options(command, s.network);
@@ -368,13 +339,7 @@ int main(int argc, char** argv) {
   uinfo::cli::check(command, s.regime, uinfo::cli::Swept::lr_and_batch);
   uinfo::cli::check(command, s.seeds);
   if (s.progress <= 0 || s.progress > 1) command.fail("--progress must lie in (0, 1]");
-  int shard = 0, shards = 0;
-  char end = 0;
-  if (std::sscanf(s.shard.c_str(), "%d/%d%c", &shard, &shards, &end) != 2 || shards < 1 ||
-      shard < 1 || shard > shards) {
-    command.fail("--shard must be i/n with 1 <= i <= n, e.g. 3/8");
-  }
-  if (s.merge && shards != 1) command.fail("--merge joins the shards; give it without --shard");
+  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out);
 
   const std::filesystem::path out = s.output.dir;
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
@@ -385,29 +350,33 @@ int main(int argc, char** argv) {
   };
   const auto jobs = all_jobs(s);
   uinfo::record::Json record = command.record();
-  record["shard"] = s.shard;
   try {
-    std::vector<uinfo::csv::Table> tables;
-    if (s.merge) {
-      tables = read_shards(out);
-    } else {
-      const std::filesystem::path dir =
-          shards == 1 ? out
-                      : out / "shards" / (std::to_string(shard) + "-of-" + std::to_string(shards));
-      std::filesystem::create_directories(dir);
-      const auto mine = shard_jobs(jobs, shard, shards);
-      run_jobs(s, mine, dir);
-      if (shards > 1) {
+    const uinfo::ranks::Ranks ranks(argc, argv);
+    if (!s.scale_out.merge) {
+      const std::filesystem::path dir = shard.directory(out);
+      if (ranks.leader()) std::filesystem::create_directories(dir);
+      const auto mine = shard.jobs(jobs.size());
+      run_jobs(s, ranks, jobs, mine, dir);
+      if (!ranks.leader()) return 0;
+      record["ranks"] = ranks.size();
+      if (!shard.whole()) {
+        record["shard"] = shard.name();
         record["jobs"] = mine.size();
         record["wall_seconds"] = seconds();
         uinfo::record::write(record, dir / "run.json");
-        std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard, shards,
-                    mine.size(), dir.string().c_str(), out.string().c_str());
+        std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard.index,
+                    shard.count, mine.size(), dir.string().c_str(), out.string().c_str());
         return 0;
       }
-      tables.emplace_back(out / "info.csv");
+    } else if (ranks.leader()) {
+      std::vector<std::string> keys;
+      for (const Job& job : jobs) keys.push_back(job_key(job));
+      uinfo::shards::merge(out, columns, 3, keys);
+    } else {
+      return 0;
     }
-    const auto summaries = summarise(tables, s.regime.epochs, target_accuracy);
+    const auto summaries =
+        summarise(uinfo::csv::Table(out / "info.csv"), s.regime.epochs, target_accuracy);
     write_summary(summaries, out);
     plot_heatmap(summaries, ceiling.bits, out);
     print_summary(summaries, target_accuracy);

@@ -5,6 +5,8 @@
 
 #include <uinfo/uinfo.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +26,40 @@ struct Measurement {
   UsableInformation info;
   double task_accuracy;  // of the network's output on its task, on held-out samples
 };
+
+// What info.csv records of a measurement, as JSON: how the ranks of an MPI run send them to rank
+// 0 (ranks.hpp), in MessagePack, where a double keeps all its bits.
+inline void to_json(nlohmann::json& json, const Measurement& m) {
+  json = {{"epoch", m.epoch},
+          {"layer", m.layer},
+          {"units", m.units},
+          {"label", m.label},
+          {"decoder", m.decoder},
+          {"bits", m.info.bits},
+          {"standard_error_bits", m.info.standard_error_bits},
+          {"accuracy", m.info.accuracy},
+          {"h_bits", m.info.h_bits},
+          {"n_train", m.info.n_train},
+          {"n_test", m.info.n_test},
+          {"iterations", m.info.iterations},
+          {"task_accuracy", m.task_accuracy}};
+}
+
+inline void from_json(const nlohmann::json& json, Measurement& m) {
+  json.at("epoch").get_to(m.epoch);
+  json.at("layer").get_to(m.layer);
+  json.at("units").get_to(m.units);
+  json.at("label").get_to(m.label);
+  json.at("decoder").get_to(m.decoder);
+  json.at("bits").get_to(m.info.bits);
+  json.at("standard_error_bits").get_to(m.info.standard_error_bits);
+  json.at("accuracy").get_to(m.info.accuracy);
+  json.at("h_bits").get_to(m.info.h_bits);
+  json.at("n_train").get_to(m.info.n_train);
+  json.at("n_test").get_to(m.info.n_test);
+  json.at("iterations").get_to(m.info.iterations);
+  json.at("task_accuracy").get_to(m.task_accuracy);
+}
 
 // Wall time of probed runs and the part of it spent probing (forward passes of the probe samples,
 // decoder fits), to show what probing costs beside training. Sums over runs.
