@@ -2,13 +2,13 @@
 # Installs the Debian 12 packages uinfo needs that are missing. Run as root (or with sudo on PATH).
 #   scripts/install-deps.sh          what building and running the programs needs
 #   scripts/install-deps.sh --test   and what the whole test suite needs (Clang and its sanitizer
-#                                    and fuzzer runtimes, OpenMPI)
+#                                    and fuzzer runtimes, OpenMPI, pkg-config)
 set -euo pipefail
 
 packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev gnuplot-nox
           dataset-fashion-mnist libcli11-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang libclang-rt-14-dev libopenmpi-dev openmpi-bin)
+  packages+=(clang libclang-rt-14-dev libopenmpi-dev openmpi-bin pkgconf)
 elif [[ -n "${1:-}" ]]; then
   echo "usage: scripts/install-deps.sh [--test]" >&2
   exit 2

@@ -1,17 +1,71 @@
-# ctest driver: install uinfo from its build tree into a scratch prefix, then configure, build
-# and run the consumer project against that prefix only.
+# ctest driver: uinfo consumed the ways a user's project consumes it, each from a scratch directory
+# and nothing else, then the consumer built and run. MODE:
+#   find_package  cmake --install into a prefix; a CMake project with find_package(uinfo)
+#   pkg_config    cmake --install into a prefix; one compiler call with `pkg-config --cflags uinfo`
+#   deb           cpack -G DEB; the package's declared dependencies checked, its files unpacked
+#                 (dpkg-deb -x, as a stand-in for installing it), then both consumers against them
 file(REMOVE_RECURSE ${SCRATCH_DIR})
-set(prefix ${SCRATCH_DIR}/prefix)
 
 function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE status)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE status OUTPUT_VARIABLE out)
   if(NOT status EQUAL 0)
-    message(FATAL_ERROR "failed (${status}): ${ARGV}")
+    message(FATAL_ERROR "failed (${status}): ${ARGV}\n${out}")
   endif()
+  set(output "${out}" PARENT_SCOPE)
 endfunction()
 
-run(${CMAKE_COMMAND} --install ${UINFO_BINARY_DIR} --prefix ${prefix})
-run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${SCRATCH_DIR}/build
-    -D CMAKE_PREFIX_PATH=${prefix} -D CMAKE_CXX_COMPILER=${CXX_COMPILER} -D CMAKE_BUILD_TYPE=Release)
-run(${CMAKE_COMMAND} --build ${SCRATCH_DIR}/build)
-run(${SCRATCH_DIR}/build/consumer)
+function(consume_with_cmake prefix)
+  run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${SCRATCH_DIR}/cmake_build
+      -D CMAKE_PREFIX_PATH=${prefix} -D CMAKE_CXX_COMPILER=${CXX_COMPILER} -D CMAKE_BUILD_TYPE=Release)
+  run(${CMAKE_COMMAND} --build ${SCRATCH_DIR}/cmake_build)
+  run(${SCRATCH_DIR}/cmake_build/consumer)
+endfunction()
+
+# ARGN: more pkg-config options, e.g. --define-prefix (the prefix is where the .pc file lies, not the
+# one it names) for a package unpacked elsewhere than /usr.
+function(consume_with_pkg_config prefix)
+  set(ENV{PKG_CONFIG_PATH} ${prefix}/share/pkgconfig)
+  run(pkg-config ${ARGN} --cflags --libs uinfo)
+  separate_arguments(flags UNIX_COMMAND "${output}")
+  if(NOT flags MATCHES "-I${prefix}/include")
+    message(FATAL_ERROR "pkg-config gave '${output}'; expected -I${prefix}/include")
+  endif()
+  run(${CXX_COMPILER} -std=c++20 -O2 -Wall -Wextra -Werror ${flags}
+      ${CONSUMER_SOURCE_DIR}/main.cpp -o ${SCRATCH_DIR}/pkg_config_consumer)
+  run(${SCRATCH_DIR}/pkg_config_consumer)
+endfunction()
+
+if(MODE STREQUAL "deb")
+  run(cpack -G DEB --config ${UINFO_BINARY_DIR}/CPackConfig.cmake -B ${SCRATCH_DIR}/package)
+  file(GLOB deb ${SCRATCH_DIR}/package/libuinfo-dev_*_all.deb)
+  if(NOT deb)
+    message(FATAL_ERROR "cpack made no libuinfo-dev_*_all.deb in ${SCRATCH_DIR}/package")
+  endif()
+  run(dpkg-deb --field ${deb} Depends)
+  foreach(dependency libeigen3-dev libxsimd-dev zlib1g-dev)
+    if(NOT output MATCHES "${dependency}")
+      message(FATAL_ERROR "the package depends on '${output}'; expected ${dependency} among them")
+    endif()
+  endforeach()
+  run(dpkg-deb -x ${deb} ${SCRATCH_DIR}/root)
+  set(prefix ${SCRATCH_DIR}/root/usr)
+  foreach(file include/uinfo/uinfo.hpp share/uinfo/cmake/uinfoConfig.cmake share/pkgconfig/uinfo.pc)
+    if(NOT EXISTS ${prefix}/${file})
+      message(FATAL_ERROR "the package has no /usr/${file}")
+    endif()
+  endforeach()
+  file(READ ${prefix}/share/pkgconfig/uinfo.pc pc)
+  if(NOT pc MATCHES "prefix=/usr\n")
+    message(FATAL_ERROR "the package's uinfo.pc names another prefix than /usr:\n${pc}")
+  endif()
+  consume_with_cmake(${prefix})
+  consume_with_pkg_config(${prefix} --define-prefix)
+else()
+  set(prefix ${SCRATCH_DIR}/prefix)
+  run(${CMAKE_COMMAND} --install ${UINFO_BINARY_DIR} --prefix ${prefix})
+  if(MODE STREQUAL "pkg_config")
+    consume_with_pkg_config(${prefix})
+  else()
+    consume_with_cmake(${prefix})
+  endif()
+endif()
