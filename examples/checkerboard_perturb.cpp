@@ -354,27 +354,11 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
-    if (!s.scale_out.merge) {
-      const std::filesystem::path dir = shard.directory(out);
-      if (ranks.leader()) std::filesystem::create_directories(dir);
-      const auto mine = shard.jobs(jobs.size());
-      run_jobs(s, ranks, jobs, mine, dir);
-      if (!ranks.leader()) return 0;
-      record["ranks"] = ranks.size();
-      if (!shard.whole()) {
-        record["shard"] = shard.name();
-        record["jobs"] = mine.size();
-        record["wall_seconds"] = seconds();
-        uinfo::record::write(record, dir / "run.json");
-        std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard.index,
-                    shard.count, mine.size(), dir.string().c_str(), out.string().c_str());
-        return 0;
-      }
-    } else if (ranks.leader()) {
-      std::vector<std::string> keys;
-      for (const Job& job : jobs) keys.push_back(job_key(job));
-      uinfo::shards::merge(out, columns, 3, keys);
-    } else {
+    std::vector<std::string> keys;
+    for (const Job& job : jobs) keys.push_back(job_key(job));
+    if (!uinfo::shards::run_part(
+            ranks, shard, s.scale_out.merge, out, columns, 3, keys, record, seconds,
+            [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
     const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));

@@ -16,6 +16,8 @@
 
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/ranks.hpp"
+#include "common/record.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/train/csv.hpp"
 
@@ -158,6 +160,35 @@ inline void merge(const std::filesystem::path& out, const std::vector<std::strin
     throw IoError("the shards in '" + shards.string() + "' hold job " + rows_of_job.begin()->first +
                   ", which these settings do not make");
   }
+}
+
+// This process's part of a run that may be scaled out: the shard's jobs over the ranks, by
+// run_jobs(mine, dir) with `mine` indexing the jobs `job_keys` name, or the merge. Returns true
+// where the caller goes on to summarise OUT/info.csv: rank 0 of a whole run or of a merge.
+// Elsewhere the part is done, and a shard's rank 0 has written its `run_record`.
+template <class RunJobs, class Seconds>
+bool run_part(const ranks::Ranks& ranks, const Shard& shard, bool merging,
+              const std::filesystem::path& out, const std::vector<std::string>& columns,
+              std::size_t key_columns, const std::vector<std::string>& job_keys,
+              record::Json& run_record, Seconds&& seconds, RunJobs&& run_jobs) {
+  if (merging) {
+    if (ranks.leader()) merge(out, columns, key_columns, job_keys);
+    return ranks.leader();
+  }
+  const std::filesystem::path dir = shard.directory(out);
+  if (ranks.leader()) std::filesystem::create_directories(dir);
+  const std::vector<std::size_t> mine = shard.jobs(job_keys.size());
+  run_jobs(mine, dir);
+  if (!ranks.leader()) return false;
+  run_record["ranks"] = ranks.size();
+  if (shard.whole()) return true;
+  run_record["shard"] = shard.name();
+  run_record["jobs"] = mine.size();
+  run_record["wall_seconds"] = seconds();
+  record::write(run_record, dir / "run.json");
+  std::printf("shard %d of %d: %zu jobs in %s/; merge with --merge --out %s\n", shard.index,
+              shard.count, mine.size(), dir.string().c_str(), out.string().c_str());
+  return false;
 }
 
 }  // namespace uinfo::shards
