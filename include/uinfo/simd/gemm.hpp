@@ -70,11 +70,11 @@ inline void accumulate_tile(const Operands<S>& o, Index row, const S* b, Index l
                             xsimd::batch<S> (&acc)[MB][NC]) {
   using Batch = xsimd::batch<S>;
   constexpr Index width = Batch::size;
-  const S* a = o.a + row;
   for (Index p = 0; p < o.k; ++p) {
+    const S* a = o.a + p * o.m + row;  // offset only inside the sum: an empty one may have no a
     Batch left[MB];
 #pragma GCC unroll 8
-    for (int v = 0; v < MB; ++v) left[v] = Batch::load_unaligned(a + p * o.m + v * width);
+    for (int v = 0; v < MB; ++v) left[v] = Batch::load_unaligned(a + v * width);
 #pragma GCC unroll 8
     for (int c = 0; c < NC; ++c) {
       const Batch right(OpB == Op::plain ? b[c * ldb + p] : b[p * ldb + c]);
@@ -133,7 +133,8 @@ template <int NC, Op OpB, class S, class Consume>
 void column_block(const Operands<S>& o, Index column, Consume& consume) {
   constexpr int MB = NC >= 8 ? 2 : NC >= 2 ? 4 : 8;
   constexpr Index width = xsimd::batch<S>::size;
-  const S* b = OpB == Op::plain ? o.b + column * o.ldb : o.b + column;
+  // An empty sum reads no b, whose data may then be null (a matrix without rows): no offset.
+  const S* b = o.k == 0 ? o.b : OpB == Op::plain ? o.b + column * o.ldb : o.b + column;
   Index ldb = o.ldb;
   alignas(64) S panel[OpB == Op::transposed ? NC * packed_sum_limit : 1];
   if constexpr (OpB == Op::transposed) {
