@@ -22,6 +22,7 @@
 #include "uinfo/core/timeline.hpp"
 
 #include "uinfo/simd/elementwise.hpp"
+#include "uinfo/simd/math.hpp"
 #include "uinfo/simd/normal.hpp"
 #include "uinfo/simd/recurrent_product.hpp"
 #include "uinfo/simd/update.hpp"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "uinfo/layers/elementwise.hpp"
+#include "uinfo/simd/math.hpp"
 
 namespace uinfo {
 
@@ -9,7 +10,7 @@ struct Sigmoid : Activation<Sigmoid> {
   static constexpr const char* name = "Sigmoid";
   template <class T>
   static T value(T x) {
-    return T(1) / (T(1) + xsimd::exp(-x));  // exp overflows to inf for x << 0, giving exactly 0
+    return T(1) / (T(1) + simd::exp(-x));  // exp overflows to inf for x << 0, giving exactly 0
   }
   template <class T>
   static T derivative_from_output(T y) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "uinfo/layers/elementwise.hpp"
+#include "uinfo/simd/math.hpp"
 
 namespace uinfo {
 
@@ -10,12 +11,12 @@ struct Softplus : Activation<Softplus> {
   template <class T>
   static T value(T x) {
     // max(x, 0) + log1p(exp(-|x|)): no overflow for large x, no loss of digits for small ones.
-    return xsimd::max(x, T(0)) + xsimd::log1p(xsimd::exp(-xsimd::abs(x)));
+    return xsimd::max(x, T(0)) + xsimd::log1p(simd::exp(-xsimd::abs(x)));
   }
   // The derivative is the logistic function of x, which is 1 - exp(-y).
   template <class T>
   static T derivative_from_output(T y) {
-    return T(1) - xsimd::exp(-y);
+    return T(1) - simd::exp(-y);
   }
 };
 

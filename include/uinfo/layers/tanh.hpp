@@ -2,6 +2,7 @@
 #pragma once
 
 #include "uinfo/layers/elementwise.hpp"
+#include "uinfo/simd/math.hpp"
 
 namespace uinfo {
 
@@ -9,7 +10,7 @@ struct Tanh : Activation<Tanh> {
   static constexpr const char* name = "Tanh";
   template <class T>
   static T value(T x) {
-    return xsimd::tanh(x);
+    return simd::tanh(x);
   }
   template <class T>
   static T derivative_from_output(T y) {

@@ -9,6 +9,7 @@
 
 #include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
+#include "uinfo/simd/math.hpp"
 
 namespace uinfo::simd {
 
@@ -36,7 +37,7 @@ void log_softmax(ConstMatrixRef<S> z, MatrixView<S> out) {
     Batch max = row(0);
     for (Index c = 1; c < classes; ++c) max = xsimd::max(max, row(c));
     Batch sum(S(0));
-    for (Index c = 0; c < classes; ++c) sum += xsimd::exp(row(c) - max);
+    for (Index c = 0; c < classes; ++c) sum += simd::exp(row(c) - max);
     const Batch log_sum = max + xsimd::log(sum);
     for (Index c = 0; c < classes; ++c) (row(c) - log_sum).store_unaligned(block.col(c).data());
     out.middleCols(j, width) = block.transpose();

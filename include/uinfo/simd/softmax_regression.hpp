@@ -24,6 +24,7 @@
 #include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/loss/softmax_cross_entropy.hpp"
+#include "uinfo/simd/math.hpp"
 
 namespace uinfo::simd {
 
@@ -207,7 +208,7 @@ class SoftmaxRegression {
     for (Index c = 0; c < classes_; ++c) {
       const Batch z = row(c);
       picked = xsimd::select(label == Batch(static_cast<S>(c)), z, picked);
-      const Batch e = xsimd::exp(z - max);
+      const Batch e = simd::exp(z - max);
       sum += e;
       e.store_unaligned(logits_.data() + c * width);  // the logits' row now holds exp
     }
@@ -271,7 +272,7 @@ class SoftmaxRegression {
       const auto valid = label >= Batch(S(0));
       // softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (z >= 0 ? 1 : e) / (1 + e), with
       // e = exp(-|z|) <= 1: neither overflows.
-      const Batch e = xsimd::exp(-xsimd::abs(z[p]));
+      const Batch e = simd::exp(-xsimd::abs(z[p]));
       const Batch softplus = xsimd::max(z[p], Batch(S(0))) + xsimd::log1p(e);
       const Batch sigmoid = xsimd::select(z[p] >= Batch(S(0)), Batch(S(1)), e) / (Batch(S(1)) + e);
       loss += xsimd::select(valid, softplus - label * z[p], Batch(S(0)));
