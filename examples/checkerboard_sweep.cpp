@@ -26,6 +26,7 @@
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
 #include "common/ranks.hpp"
@@ -295,6 +296,8 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
+    uinfo::program::prepare_output_directory(out);
+    if (!s.scale_out.merge) uinfo::program::running();  // merging, the shards are input until read
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
@@ -302,6 +305,7 @@ int main(int argc, char** argv) {
             [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
+    uinfo::program::running();
     const auto summaries = checkerboard::summarise({uinfo::csv::Table(out / "info.csv")},
                                                    s.regime.epochs, target_accuracy);
     write_summary(summaries, out);
@@ -313,9 +317,8 @@ int main(int argc, char** argv) {
     record["summary"] = summary_json(summaries);
     record["wall_seconds"] = seconds();
     uinfo::record::write(record, out / "run.json");
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-checkerboard-sweep: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    return uinfo::program::failed("uinfo-checkerboard-sweep");
   }
   return 0;
 }
