@@ -14,6 +14,7 @@
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
 #include "common/curves.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
 #include "common/record.hpp"
@@ -101,7 +102,7 @@ std::vector<Row> run(const Settings& s, const std::filesystem::path& dir,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings s;
   uinfo::cli::Command command{
       "uinfo-checkerboard",
@@ -121,17 +122,12 @@ int main(int argc, char** argv) {
   uinfo::cli::check(command, s.seeds);
 
   const std::filesystem::path dir = s.output.dir;
-  std::filesystem::create_directories(dir);
+  uinfo::program::prepare_output_directory(dir);
+  uinfo::program::running();
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Row> rows;
   uinfo::probing::Timing timing;  // summed over seeds
-  try {
-    rows = run(s, dir, timing);
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-checkerboard: %s\n", e.what());
-    return 1;
-  }
+  const std::vector<Row> rows = run(s, dir, timing);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uinfo::record::Json record = command.record();
@@ -149,4 +145,6 @@ int main(int argc, char** argv) {
       s.seeds.count, s.regime.epochs, seconds, 100 * timing.probe_share(), ceiling.bits,
       ceiling.accuracy, dir.string().c_str());
   return 0;
+} catch (...) {
+  return uinfo::program::failed("uinfo-checkerboard");
 }

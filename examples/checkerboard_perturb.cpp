@@ -26,6 +26,7 @@
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
 #include "common/ranks.hpp"
@@ -354,6 +355,8 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
+    uinfo::program::prepare_output_directory(out);
+    if (!s.scale_out.merge) uinfo::program::running();  // merging, the shards are input until read
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
@@ -361,6 +364,7 @@ int main(int argc, char** argv) {
             [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
+    uinfo::program::running();
     const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));
     record["noise_ceiling_bits"] = ceiling.bits;
     record["jobs"] = jobs.size();
@@ -369,9 +373,8 @@ int main(int argc, char** argv) {
     record["wall_seconds"] = seconds();
     uinfo::record::write(record, out / "run.json");
     std::printf("%.1f s; results in %s/\n", seconds(), out.string().c_str());
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-checkerboard-perturb: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    return uinfo::program::failed("uinfo-checkerboard-perturb");
   }
   return 0;
 }

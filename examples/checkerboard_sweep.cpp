@@ -26,14 +26,18 @@
 #include "common/checkerboard_runs.hpp"
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
 #include "common/ranks.hpp"
 #include "common/record.hpp"
 #include "common/regime.hpp"
 #include "common/shards.hpp"
+#include "common/sweep_summary.hpp"
 
 namespace {
+
+using checkerboard::Summary;
 
 struct Settings {
   checkerboard::NetworkSettings network;
@@ -115,66 +119,6 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
         });
   });
   bar.finish();
-}
-
-// One configuration's summary over seeds.
-struct Summary {
-  double lr;
-  long batch;
-  std::string decoder;
-  std::vector<double> final_colour{}, final_direction{}, final_accuracy{};
-  std::vector<double> progress_colour{},
-      progress_epoch{};                         // seeds that reached the target accuracy
-  double peak_colour = -1e300, peak_epoch = 0;  // of the mean curve over seeds
-};
-
-// Reads the rows of info.csv back and summarises each (lr, batch, decoder).
-std::vector<Summary> summarise(const uinfo::csv::Table& t, int epochs, double target_accuracy) {
-  using Key = std::tuple<double, long, std::string>;
-  // bits and task accuracy per (configuration, seed, epoch, label)
-  std::map<Key,
-           std::map<double, std::map<double, std::map<std::string, std::pair<double, double>>>>>
-      points;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const Key key{t.number(i, "lr"), static_cast<long>(t.number(i, "batch")), t.text(i, "decoder")};
-    points[key][t.number(i, "seed")][t.number(i, "epoch")][t.text(i, "label")] = {
-        t.number(i, "bits"), t.number(i, "task_accuracy")};
-  }
-  std::vector<Summary> summaries;
-  for (const auto& [key, seeds] : points) {
-    Summary s{.lr = std::get<0>(key), .batch = std::get<1>(key), .decoder = std::get<2>(key)};
-    std::map<double, std::vector<double>> colour_by_epoch;
-    for (const auto& [seed, epochs_of_seed] : seeds) {
-      const auto& last = epochs_of_seed.rbegin();
-      if (last->first != epochs) {
-        throw uinfo::IoError("seed " + uinfo::shortest(seed) + " of lr " + uinfo::shortest(s.lr) +
-                             ", batch " + std::to_string(s.batch) + " ends at epoch " +
-                             uinfo::shortest(last->first) + "; expected " + std::to_string(epochs) +
-                             " (an interrupted shard?)");
-      }
-      s.final_colour.push_back(last->second.at("colour").first);
-      s.final_direction.push_back(last->second.at("direction").first);
-      s.final_accuracy.push_back(last->second.at("colour").second);
-      bool reached = false;
-      for (const auto& [epoch, labels] : epochs_of_seed) {
-        colour_by_epoch[epoch].push_back(labels.at("colour").first);
-        if (!reached && labels.at("colour").second >= target_accuracy) {
-          reached = true;
-          s.progress_colour.push_back(labels.at("colour").first);
-          s.progress_epoch.push_back(epoch);
-        }
-      }
-    }
-    for (const auto& [epoch, values] : colour_by_epoch) {
-      const double mean = uinfo::mean_and_deviation(values).mean;
-      if (mean > s.peak_colour) {
-        s.peak_colour = mean;
-        s.peak_epoch = epoch;
-      }
-    }
-    summaries.push_back(std::move(s));
-  }
-  return summaries;
 }
 
 // Mean and sd, or NaN for a list that is empty (no seed reached the target).
@@ -352,6 +296,8 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
+    uinfo::program::prepare_output_directory(out);
+    if (!s.scale_out.merge) uinfo::program::running();  // merging, the shards are input until read
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
@@ -359,8 +305,9 @@ int main(int argc, char** argv) {
             [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
-    const auto summaries =
-        summarise(uinfo::csv::Table(out / "info.csv"), s.regime.epochs, target_accuracy);
+    uinfo::program::running();
+    const auto summaries = checkerboard::summarise({uinfo::csv::Table(out / "info.csv")},
+                                                   s.regime.epochs, target_accuracy);
     write_summary(summaries, out);
     plot_heatmap(summaries, ceiling.bits, out);
     print_summary(summaries, target_accuracy);
@@ -370,9 +317,8 @@ int main(int argc, char** argv) {
     record["summary"] = summary_json(summaries);
     record["wall_seconds"] = seconds();
     uinfo::record::write(record, out / "run.json");
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-checkerboard-sweep: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    return uinfo::program::failed("uinfo-checkerboard-sweep");
   }
   return 0;
 }

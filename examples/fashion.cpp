@@ -17,6 +17,7 @@
 #include "common/command.hpp"
 #include "common/curves.hpp"
 #include "common/fashion_runs.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/probing.hpp"
 #include "common/record.hpp"
@@ -203,7 +204,7 @@ uinfo::record::Json data_json(const fashion::Data& data) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings s;
   uinfo::cli::Command command{
       "uinfo-fashion",
@@ -252,19 +253,14 @@ int main(int argc, char** argv) {
     command.fail("--probe-samples must lie in [20, 10000], the size of the test split");
 
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Row> rows;
-  fashion::Data data;
   uinfo::probing::Timing timing;  // summed over seeds
   const std::filesystem::path dir = s.output.dir;
-  try {
-    data = fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
-    std::filesystem::create_directories(dir);
-    rows = fashion::with_model(s.model,
-                               [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-fashion: %s\n", e.what());
-    return 1;
-  }
+  const fashion::Data data =
+      fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
+  uinfo::program::prepare_output_directory(dir);
+  uinfo::program::running();
+  const std::vector<Row> rows = fashion::with_model(
+      s.model, [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uinfo::record::Json record = command.record();
@@ -281,4 +277,6 @@ int main(int argc, char** argv) {
       s.seeds.count, s.regime.epochs, seconds, 100 * timing.probe_share(), dir.string().c_str());
   print_last_layer(rows);
   return 0;
+} catch (...) {
+  return uinfo::program::failed("uinfo-fashion");
 }

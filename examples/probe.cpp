@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <numeric>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/command.hpp"
+#include "common/outcome.hpp"
 #include "common/record.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/rng.hpp"
@@ -209,6 +211,11 @@ uinfo::record::Json probe(const Settings& s, const Split<typename D::scalar_type
 template <class S>
 uinfo::record::Json run(const Settings& s) {
   const Split<S> split = load<S>(s);
+  if (!s.pvi.empty()) {
+    const std::filesystem::path directory = std::filesystem::path(s.pvi).parent_path();
+    uinfo::program::prepare_output_directory(directory.empty() ? "." : directory);
+  }
+  uinfo::program::running();
   if (s.decoder == "mlp") {
     using Mlp = uinfo::MlpDecoder<S>;
     return probe(
@@ -236,14 +243,6 @@ std::vector<uinfo::Index> parse_widths(const std::string& text) {
     start = comma + 1;
   }
   return widths.size() <= 2 ? widths : std::vector<uinfo::Index>{};
-}
-
-// Messages print as one line on stderr.
-std::string one_line(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return text;
 }
 
 }  // namespace
@@ -350,14 +349,7 @@ int main(int argc, char** argv) {
     out.update(command.provenance());  // so that --config can repeat this run
     std::printf("%s\n", uinfo::record::text(out).c_str());
     return 0;
-  } catch (const uinfo::Diverged& e) {
-    std::fprintf(stderr, "%s: %s\n", program, one_line(e.what()).c_str());
-    return 1;
-  } catch (const uinfo::Error& e) {  // a file, a shape, a value or a label that is not usable
-    std::fprintf(stderr, "%s: %s\n", program, one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: internal error: %s\n", program, one_line(e.what()).c_str());
-    return 1;
+  } catch (...) {
+    return uinfo::program::failed(program);
   }
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/command.hpp"
+#include "common/outcome.hpp"
 #include "common/plot.hpp"
 #include "common/record.hpp"
 #include "common/regime.hpp"
@@ -82,7 +83,7 @@ void plot(const std::filesystem::path& dir, const Settings& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings s;
   uinfo::cli::Command command{
       "uinfo-train-mlp",
@@ -100,31 +101,27 @@ int main(int argc, char** argv) {
   if (s.task != "spiral" && s.task != "xor") command.fail("--task must be spiral or xor");
   if (s.samples < 1) command.fail("--samples must be at least 1");
   uinfo::cli::check(command, s.regime);
+  if (s.width != 16 && s.width != 32 && s.width != 64 && s.width != 128)
+    command.fail("--width must be 16, 32, 64 or 128 (networks are compiled per width)");
 
   const std::filesystem::path dir = s.output.dir;
-  std::filesystem::create_directories(dir);
+  uinfo::program::prepare_output_directory(dir);
+  uinfo::program::running();
   const auto start = std::chrono::steady_clock::now();
   double accuracy = 0;
-  try {
-    switch (s.width) {
-      case 16:
-        accuracy = train<16>(s, dir);
-        break;
-      case 32:
-        accuracy = train<32>(s, dir);
-        break;
-      case 64:
-        accuracy = train<64>(s, dir);
-        break;
-      case 128:
-        accuracy = train<128>(s, dir);
-        break;
-      default:
-        command.fail("--width must be 16, 32, 64 or 128 (networks are compiled per width)");
-    }
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-train-mlp: %s\n", e.what());
-    return 1;
+  switch (s.width) {
+    case 16:
+      accuracy = train<16>(s, dir);
+      break;
+    case 32:
+      accuracy = train<32>(s, dir);
+      break;
+    case 64:
+      accuracy = train<64>(s, dir);
+      break;
+    case 128:
+      accuracy = train<128>(s, dir);
+      break;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -137,4 +134,6 @@ int main(int argc, char** argv) {
   std::printf("test accuracy %.4f after %d epochs (%.2f s); results in %s/\n", accuracy,
               s.regime.epochs, seconds, dir.string().c_str());
   return 0;
+} catch (...) {
+  return uinfo::program::failed("uinfo-train-mlp");
 }

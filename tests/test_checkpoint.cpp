@@ -185,6 +185,27 @@ TEST_CASE("a checkpoint resumes only the run that wrote it", "[checkpoint]") {
         fit(net, adam, Loss{}, train_data(), {.batch_size = 16, .checkpoint = checkpoint}),
         Contains("a checkpoint of 'another loop', not of 'uinfo::fit'"));
   }
+  SECTION("a checkpoint of format 1, whose network has no plastic masks, still loads") {
+    Net from_current{Rng{4}}, from_old{Rng{5}};
+    FitProgress current, old;
+    load_checkpoint(path, from_current, adam, current);
+    // Format 1 is format 2 without each block's fixed-element flag (here all 0).
+    std::vector<char> older = bytes;
+    const std::uint32_t one = 1;
+    std::memcpy(older.data() + 8, &one, 4);
+    std::size_t at = 8 + 4 + 8 + std::strlen(FitProgress::checkpoint_kind) + 8 +
+                     from_current.architecture().size() + 8;  // the first block
+    from_current.for_each_parameter([&](const Parameter<float>& p) {
+      const auto moments = static_cast<std::size_t>(older[at + 24]);
+      at += 25 + sizeof(float) * static_cast<std::size_t>(p.size()) * (1 + moments);
+      REQUIRE(older[at] == 0);
+      older.erase(older.begin() + static_cast<long>(at));
+    });
+    write_bytes(path, older);
+    load_checkpoint(path, from_old, adam, old);
+    CHECK(end_of(from_old, old.history) == end_of(from_current, current.history));
+    CHECK(old.order == current.order);
+  }
   SECTION("a file cut at any byte, or a count larger than the file, changes nothing") {
     Net net{Rng{4}};
     FitProgress progress;

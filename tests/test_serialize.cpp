@@ -387,3 +387,18 @@ TEST_CASE("load refuses NaNs, impossible engine states and bytes after the data"
   }
   CHECK(snapshot(target) == before);
 }
+
+TEST_CASE("save and load carry a recurrent layer's noise stream too", "[serialize]") {
+  // LeakyRnn lists its noise engine in engines(), as Dropout does its masks: save() needs nothing
+  // more of a layer to keep its random stream.
+  using Rnn = Sequential<double, Input<3>, LeakyRnn<5, Tanh>, Dense<2>>;
+  ScratchDir dir("uinfo_test_serialize_rnn");
+  Rnn original{Rng{1}};
+  Engine& noise = *original.layer<1>().engines()[0];
+  for (int i = 0; i < 7; ++i) noise();
+  noise.normal();  // a spare normal in hand
+  save(original, dir.path / "rnn.uinfo");
+  Rnn restored{Rng{2}};
+  load(restored, dir.path / "rnn.uinfo");
+  CHECK(restored.layer<1>().engines()[0]->state() == noise.state());
+}

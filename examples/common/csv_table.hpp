@@ -2,14 +2,20 @@
 // no commas inside fields), e.g. to merge the shards of a sweep.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <uinfo/core/error.hpp>
+#include <uinfo/core/format.hpp>
 
 namespace uinfo::csv {
 
@@ -42,23 +48,40 @@ class Table {
   const std::string& text(std::size_t i, const std::string& column) const {
     return rows_.at(i)[index(column)];
   }
+  // A finite number: a NaN or an infinity in a file uinfo wrote means it was damaged.
   double number(std::size_t i, const std::string& column) const {
     const std::string& field = text(i, column);
     try {
       std::size_t used = 0;
       const double value = std::stod(field, &used);
-      if (used == field.size()) return value;
+      if (used == field.size() && std::isfinite(value)) return value;
     } catch (const std::exception&) {
     }
-    throw IoError("uinfo: '" + path_ + "' column " + column + " row " + std::to_string(i + 1) +
-                  " holds '" + field + "'; expected a number");
+    throw IoError("uinfo: '" + path_ + "' column " + printable(column) + " row " +
+                  std::to_string(i + 1) + " holds '" + printable(field) +
+                  "'; expected a finite number");
+  }
+  // A whole number in [least, most], such as a seed or a batch size.
+  std::uint64_t whole(std::size_t i, const std::string& column, std::uint64_t least,
+                      std::uint64_t most = std::numeric_limits<std::uint64_t>::max()) const {
+    const std::string& field = text(i, column);
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (error != std::errc{} || end != field.data() + field.size() || value < least ||
+        value > most) {
+      throw IoError("uinfo: '" + path_ + "' column " + printable(column) + " row " +
+                    std::to_string(i + 1) + " holds '" + printable(field) +
+                    "'; expected a whole number from " + std::to_string(least) + " to " +
+                    std::to_string(most));
+    }
+    return value;
   }
 
  private:
   std::size_t index(const std::string& column) const {
     const auto found = column_.find(column);
     if (found == column_.end())
-      throw IoError("uinfo: '" + path_ + "' has no column '" + column + "'");
+      throw IoError("uinfo: '" + path_ + "' has no column '" + printable(column) + "'");
     return found->second;
   }
 

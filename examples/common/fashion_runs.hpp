@@ -67,19 +67,26 @@ inline Data load_data(const std::filesystem::path& directory, const uinfo::Label
                       Index train_samples, Index probe_samples) {
   const uinfo::Rng selection{0};
   uinfo::Engine engine = selection.engine(uinfo::Stream::data);
-  const auto take = [&](const uinfo::Dataset<float>& split, Index count) {
+  // `count` images of `split`; `flag` and `name` say which in the message when it has fewer.
+  const auto take = [&](const uinfo::Dataset<float>& split, Index count, const char* flag,
+                        const char* name) {
+    if (count > split.size()) {
+      throw uinfo::InvalidArgument(std::string(flag) + " is " + std::to_string(count) +
+                                   " but the " + name + " split in '" + directory.string() +
+                                   "' holds " + std::to_string(split.size()) + " images");
+    }
     const auto order = balanced_order(split.labels, engine);
     return uinfo::detail::take_samples(split.x, split.labels,
                                        std::span(order).first(static_cast<std::size_t>(count)));
   };
   Data data;
   {
-    auto [x, fine] =
-        take(uinfo::load_fashion_mnist<float>(uinfo::Split::train, directory), train_samples);
+    auto [x, fine] = take(uinfo::load_fashion_mnist<float>(uinfo::Split::train, directory),
+                          train_samples, "--train-samples", "training");
     data.train = {std::move(x), uinfo::coarse_labels(fine, grouping)};
   }
-  auto [x, fine] =
-      take(uinfo::load_fashion_mnist<float>(uinfo::Split::test, directory), probe_samples);
+  auto [x, fine] = take(uinfo::load_fashion_mnist<float>(uinfo::Split::test, directory),
+                        probe_samples, "--probe-samples", "test");
   const Index half = probe_samples / 2;
   data.probe_train_x = x.leftCols(half);
   data.probe_test_x = x.middleCols(half, half);  // an odd count leaves its last image out

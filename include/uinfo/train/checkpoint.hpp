@@ -38,7 +38,8 @@
 namespace uinfo {
 
 inline constexpr char checkpoint_file_magic[8] = {'U', 'I', 'N', 'F', 'O', 'C', 'K', 'P'};
-inline constexpr std::uint32_t checkpoint_file_version = 1;
+// Version 2 embeds save()'s format 3 (plastic masks); version 1, format 2.
+inline constexpr std::uint32_t checkpoint_file_version = 2;
 
 // When a training loop writes checkpoints, and whether it continues from one.
 struct CheckpointOptions {
@@ -201,8 +202,8 @@ void load_checkpoint(const std::filesystem::path& path, Net& net, Optimizer& opt
   detail::BinaryReader in(path, "uinfo::load_checkpoint");
   in.magic({checkpoint_file_magic, sizeof checkpoint_file_magic}, "a uinfo checkpoint");
   const auto version = in.value<std::uint32_t>("format version");
-  if (version != checkpoint_file_version) {
-    in.fail("format version " + std::to_string(version) + " is not supported; expected " +
+  if (version != 1 && version != checkpoint_file_version) {
+    in.fail("format version " + std::to_string(version) + " is not supported; expected 1 or " +
             std::to_string(checkpoint_file_version));
   }
   const std::string kind = in.string("loop name");
@@ -211,7 +212,7 @@ void load_checkpoint(const std::filesystem::path& path, Net& net, Optimizer& opt
             Progress::checkpoint_kind + "'");
   }
   Net loaded_net = net;  // filled as copies, so a file that fails half way changes nothing
-  detail::read_network(in, loaded_net, network_file_version);
+  detail::read_network(in, loaded_net, version == 1 ? 2 : network_file_version);
   double epoch = 0;
   if constexpr (detail::has_clock<Optimizer>) epoch = in.value<double>("optimizer clock");
   Progress loaded_progress = progress;

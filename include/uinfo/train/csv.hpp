@@ -2,6 +2,7 @@
 // fails (or is stopped) keeps every row it had produced.
 #pragma once
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/file.hpp"
 #include "uinfo/core/format.hpp"
 #include "uinfo/train/callbacks.hpp"
 
@@ -17,8 +19,12 @@ namespace uinfo {
 class CsvWriter {
  public:
   CsvWriter(const std::filesystem::path& path, std::vector<std::string> columns)
-      : out_(path), path_(path.string()), columns_(columns.size()) {
-    if (!out_) throw IoError("uinfo: cannot open '" + path_ + "' for writing");
+      : path_(path.string()), columns_(columns.size()) {
+    errno = 0;
+    out_.open(path);
+    if (!out_) {
+      throw IoError("uinfo: cannot open '" + path_ + "' for writing" + detail::system_reason());
+    }
     write_fields(columns);
   }
 
@@ -58,10 +64,11 @@ class CsvWriter {
   }
 
   void write_fields(const std::vector<std::string>& fields) {
+    errno = 0;
     for (std::size_t i = 0; i < fields.size(); ++i) out_ << (i ? "," : "") << fields[i];
     out_ << '\n';
     out_.flush();
-    if (!out_) throw IoError("uinfo: writing '" + path_ + "' failed");
+    if (!out_) throw IoError("uinfo: writing '" + path_ + "' failed" + detail::system_reason());
   }
 
   std::ofstream out_;

@@ -22,6 +22,7 @@
 #include "uinfo/core/buffer.hpp"
 #include "uinfo/core/denormals.hpp"
 #include "uinfo/core/error.hpp"
+#include "uinfo/core/format.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/train/callbacks.hpp"
@@ -204,9 +205,8 @@ std::vector<EpochRecord> fit(Net& net, Optimizer& optimizer, const Loss& loss, c
           output, batch.targets(), output_gradient.reshape(output.rows(), size));
       if (!std::isfinite(batch_loss)) {
         throw Diverged("uinfo::fit: training diverged at epoch " + std::to_string(epoch) +
-                       ", step " + std::to_string(step) + ": the loss is " +
-                       std::to_string(batch_loss) + " at learning rate " +
-                       std::to_string(optimizer.learning_rate()) +
+                       ", step " + std::to_string(step) + ": the loss is " + shortest(batch_loss) +
+                       " at learning rate " + shortest(optimizer.learning_rate()) +
                        "; lower the learning rate or clip gradients (the weights are those "
                        "before this step)");
       }
