@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/command.hpp"
+#include "common/outcome.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/record.hpp"
@@ -272,7 +273,8 @@ int main(int argc, char** argv) {
   }
 
   const std::filesystem::path dir = s.output.dir;
-  std::filesystem::create_directories(dir);
+  uinfo::program::prepare_output_directory(dir);
+  uinfo::program::running();
   const auto start = std::chrono::steady_clock::now();
   uinfo::ProgressBar bar(static_cast<long>(s.seeds.count) * 21, "training and probing",
                          !s.output.quiet);
@@ -306,9 +308,8 @@ int main(int argc, char** argv) {
                              {"updates", r.updates},
                              {"final_validation_accuracy", r.training.back()[2]}});
         });
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-decision: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    return uinfo::program::failed("uinfo-decision");
   }
   training.close();
   info.close();
