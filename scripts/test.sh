@@ -3,15 +3,18 @@
 # the ways its users build it, every one with warnings as errors:
 #   test      GCC, -O3 (assertions kept on): the library, examples and benchmarks; every test (unit,
 #             allocation, compile-fail, install, program, experiment)
-#   clang     the same with Clang, all but the programs' runs
-#   sanitize  the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (Clang, -O1)
-# Name steps to run only those, or others (release: the quick start's build): scripts/test.sh clang
+#   sanitize  the same built by Clang with AddressSanitizer + UndefinedBehaviorSanitizer (-O1);
+#             every test but the programs' runs
+#   fuzz      every parser's libFuzzer harness on its seed corpus for UINFO_FUZZ_SECONDS seconds
+#             each (5 by default; e.g. 600 for a real search)
+# Name steps to run only those, or others (clang: a plain Clang -O3 build and every test; release:
+# the quick start's build): scripts/test.sh clang
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 
 steps=("$@")
-((${#steps[@]})) || steps=(test clang sanitize)
+((${#steps[@]})) || steps=(test sanitize fuzz)
 for step in "${steps[@]}"; do
   echo "=== uinfo: $step ($(date +%T))"
   start=$SECONDS
