@@ -193,11 +193,19 @@ using ImageLayers =
     Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 4, 2, 1>, BatchNorm, Relu, AvgPool2d<2>,
                Conv2d<16, 3, 1, 1>, MaxPool2d<3, 2>, GlobalAvgPool, BatchNorm, Dense<10>>;
 
-// The 64 x 72 weights of its second convolution make it GEMMs over im2col blocks of 4 images
+// The 60 x 72 weights of its second convolution make it GEMMs over im2col blocks of 4 images
 // (the first one is direct): 64 blocks at batch 256, and 22 in each epoch's last batch of 88.
 using WideCnn = Sequential<float, ImageInput<1, 28, 28>, Conv2d<8, 3, 1, 1>, MaxPool2d<2>,
-                           Conv2d<64, 3, 1, 1>, Relu, GlobalAvgPool, Dense<10>>;
+                           Conv2d<60, 3, 1, 1>, Relu, GlobalAvgPool, Dense<10>>;
 static_assert(WideCnn::layer_type<3>::block_images == 4);
+
+// Residual blocks with identity and projection shortcuts, of tiled convolutions without bias.
+template <Index Out, Index Stride = 1>
+using BareConv = Conv2d<Out, 3, Stride, 1, he_normal, Bias::none>;
+using ResNet = Sequential<float, ImageInput<1, 28, 28>, BareConv<16>, BatchNorm, Relu,
+                          Residual<BareConv<16>, BatchNorm, Relu, BareConv<16>, BatchNorm>, Relu,
+                          Residual<BareConv<32, 2>, BatchNorm, Relu, BareConv<32>, BatchNorm>,
+                          Relu, GlobalAvgPool, Dense<10>>;
 
 Dataset<float> random_data(Index features, Index samples) {
   Engine engine = Rng{17}.engine(Stream::data);
@@ -367,8 +375,9 @@ TEST_CASE("784-256-128-10 MLP: after the first step, a training step allocates n
 }
 
 // A direct convolution's padded images are sized at construction; an im2col convolution's block
-// matrix is a Buffer and its GEMM workspaces are Products, as Dense's; BatchNorm's per-channel
-// vectors are sized at construction.
+// matrix is a Buffer and its GEMM workspaces are Products, as Dense's; a tiled convolution's padded
+// images are Buffers and its transposed weights sized at construction; BatchNorm's per-channel
+// vectors are sized at construction; a residual block's sums and gradients are Buffers.
 TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allocation][image]") {
   SECTION("SGD with momentum, batch 32") {
     check_no_allocations(allocations_per_step<Cnn>(momentum_sgd(), 32));
@@ -390,5 +399,11 @@ TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allo
   }
   SECTION("a convolution by im2col blocks, Adam, batch 32") {
     check_no_allocations(allocations_per_step<WideCnn>(adam(), 32));
+  }
+  SECTION("residual blocks, SGD with momentum, batch 32") {
+    check_no_allocations(allocations_per_step<ResNet>(momentum_sgd(), 32));
+  }
+  SECTION("residual blocks, Adam, batch 256") {
+    check_no_allocations(allocations_per_step<ResNet>(adam(), 256));
   }
 }

@@ -75,11 +75,16 @@ using bound = typename Sequential<double, ImageInput<In.channels, In.height, In.
 
 // Conv2d<Out, Kernel, Stride, Padding> computed by the given algorithm rather than the one
 // fastest_conv_algorithm picks, so that both run on the small shapes of these tests.
-template <ConvAlgorithm Algorithm, Index Out, Index Kernel, Index Stride = 1, Index Padding = 0>
+template <ConvAlgorithm Algorithm, Index Out, Index Kernel, Index Stride = 1, Index Padding = 0,
+          Bias HasBias = Bias::learned>
 struct ConvBy {
   template <class S, Shape In>
-  using shaped_layer = Conv2dLayer<S, In, Out, Kernel, Stride, Padding, he_normal, Algorithm>;
+  using shaped_layer =
+      Conv2dLayer<S, In, Out, Kernel, Stride, Padding, he_normal, HasBias, Algorithm>;
 };
+
+// Output channels that fill a vector of doubles, as the tiled products need.
+constexpr Index lanes = static_cast<Index>(xsimd::batch<double>::size);
 
 // Gradient-checks one spec on images of shape In and verifies that every trained parameter
 // and every input entry was compared.
@@ -103,7 +108,15 @@ void for_each_conv_algorithm(F&& f) {
 }
 
 std::string algorithm_name(ConvAlgorithm algorithm) {
-  return algorithm == ConvAlgorithm::direct ? "direct" : "im2col";
+  switch (algorithm) {
+    case ConvAlgorithm::direct:
+      return "direct";
+    case ConvAlgorithm::im2col:
+      return "im2col";
+    case ConvAlgorithm::tiled:
+      return "tiled";
+  }
+  return "unknown";
 }
 
 // Gradient-checks Conv2d<Out, Kernel, Stride, Padding> on images of shape In by both algorithms.
@@ -146,19 +159,30 @@ Matrix<double> direct_convolution(const Matrix<double>& x, Shape in, const Matri
   return y;
 }
 
-// Conv2d<Out, Kernel, Stride, Padding> by both algorithms against direct_convolution.
+// One layer of Conv2d<Out, Kernel, Stride, Padding> by `Algorithm` against direct_convolution.
+template <ConvAlgorithm Algorithm, Index Out, Index Kernel, Index Stride, Index Padding, Shape In,
+          Bias HasBias = Bias::learned>
+void check_one_against_direct_convolution() {
+  bound<ConvBy<Algorithm, Out, Kernel, Stride, Padding, HasBias>, In> layer(Rng{5}, 1);
+  Matrix<double> bias = Matrix<double>::Zero(Out, 1);
+  if constexpr (HasBias == Bias::learned) {
+    layer.bias().value = random_matrix(Out, 1, 6);
+    bias = layer.bias().value;
+  }
+  const Matrix<double> x = random_matrix(In.size(), 3, 7);
+  layer.forward(view(x), Mode::eval);
+  const Matrix<double> expected =
+      direct_convolution(x, In, layer.weight().value, bias, Kernel, Stride, Padding);
+  INFO(layer.name() << " " << algorithm_name(Algorithm));
+  REQUIRE(layer.output().rows() == expected.rows());
+  CHECK((Matrix<double>(layer.output()) - expected).cwiseAbs().maxCoeff() <= 1e-12);
+}
+
+// Conv2d<Out, Kernel, Stride, Padding> by the direct and im2col algorithms.
 template <Index Out, Index Kernel, Index Stride, Index Padding, Shape In>
 void check_against_direct_convolution() {
   for_each_conv_algorithm([&](auto algorithm) {
-    bound<ConvBy<algorithm(), Out, Kernel, Stride, Padding>, In> layer(Rng{5}, 1);
-    layer.bias().value = random_matrix(layer.bias().value.rows(), 1, 6);
-    const Matrix<double> x = random_matrix(In.size(), 3, 7);
-    layer.forward(view(x), Mode::eval);
-    const Matrix<double> expected = direct_convolution(x, In, layer.weight().value,
-                                                       layer.bias().value, Kernel, Stride, Padding);
-    INFO(layer.name() << " " << algorithm_name(algorithm()));
-    REQUIRE(layer.output().rows() == expected.rows());
-    CHECK((Matrix<double>(layer.output()) - expected).cwiseAbs().maxCoeff() <= 1e-12);
+    check_one_against_direct_convolution<algorithm(), Out, Kernel, Stride, Padding, In>();
   });
 }
 
@@ -277,30 +301,79 @@ TEST_CASE("Conv2d gradients match finite differences", "[image]") {
   check_conv_gradients<2, 3, 2, 1, Shape{2, 5, 5}>(one);
 }
 
-TEST_CASE("Conv2d picks the direct products for small filters and GEMMs for large ones",
+TEST_CASE("Conv2d by tiled kernels matches a direct convolution", "[image]") {
+  using enum ConvAlgorithm;
+  // Input channels that fill vectors (vector input gradient) and a few (scalar input gradient).
+  check_one_against_direct_convolution<tiled, lanes, 3, 1, 1, Shape{lanes, 5, 6}>();
+  check_one_against_direct_convolution<tiled, 2 * lanes, 3, 1, 1, Shape{3, 7, 5}>();
+  check_one_against_direct_convolution<tiled, lanes, 3, 2, 1, Shape{lanes, 7, 9}>();
+  check_one_against_direct_convolution<tiled, lanes, 3, 2, 1, Shape{2, 6, 6}>();  // drops a row
+  check_one_against_direct_convolution<tiled, lanes, 1, 2, 0, Shape{lanes, 6, 5}>();
+  check_one_against_direct_convolution<tiled, lanes, 2, 3, 3, Shape{2, 5, 8}>();
+  check_one_against_direct_convolution<tiled, lanes, 3, 1, 0, Shape{1, 4, 30}>();  // long rows
+  check_one_against_direct_convolution<tiled, lanes, 3, 1, 1, Shape{lanes, 5, 6}, Bias::none>();
+}
+
+TEST_CASE("a strided window that overruns the padded input is dropped, as in PyTorch", "[image]") {
+  // 6 + 2 - 3 = 5 is not a multiple of the stride: windows start at 0, 2 and 4 of the padded 8.
+  using Net = Sequential<float, ImageInput<2, 6, 6>, Conv2d<3, 3, 2, 1>, MaxPool2d<2>>;
+  static_assert(Net::layer_shape<1> == Shape{3, 3, 3});
+  static_assert(Net::layer_shape<2> == Shape{3, 1, 1});
+  static_assert(bound<Conv2d<16, 3, 2, 1>, Shape{16, 28, 28}>::out_shape == Shape{16, 14, 14});
+  check_against_direct_convolution<2, 3, 2, 1, Shape{2, 6, 6}>();
+  check_conv_gradients<2, 3, 2, 1, Shape{2, 6, 5}>();
+}
+
+TEST_CASE("Conv2d by tiled kernels: gradients match finite differences, with and without bias",
           "[image]") {
-  // Weights out x (kernel^2 x in): the CNN's 8 x 9 and 16 x 72, up to 16 x 144; then 32 x 144.
-  static_assert(fastest_conv_algorithm(1, 8, 3) == ConvAlgorithm::direct);
-  static_assert(fastest_conv_algorithm(8, 16, 3) == ConvAlgorithm::direct);
-  static_assert(fastest_conv_algorithm(16, 16, 3) == ConvAlgorithm::direct);
-  static_assert(fastest_conv_algorithm(16, 32, 3) == ConvAlgorithm::im2col);
-  static_assert(fastest_conv_algorithm(32, 64, 3) == ConvAlgorithm::im2col);
-  static_assert(Cnn<float>::layer_type<1>::block_images == 1);  // direct: image by image
+  using enum ConvAlgorithm;
+  check_image_gradients<ConvBy<tiled, lanes, 3, 1, 1>, Shape{lanes, 4, 5}>();
+  check_image_gradients<ConvBy<tiled, lanes, 3, 2, 1>, Shape{lanes, 5, 6}>();
+  check_image_gradients<ConvBy<tiled, lanes, 1, 2, 0>, Shape{lanes, 5, 5}>();
+  check_image_gradients<ConvBy<tiled, lanes, 2, 1, 0>, Shape{3, 4, 4}>();  // scalar dx
+  check_image_gradients<ConvBy<tiled, lanes, 3, 1, 1, Bias::none>, Shape{lanes, 4, 5}>();
+  check_image_gradients<ConvBy<tiled, lanes, 3, 2, 1, Bias::none>, Shape{2, 5, 5}>();
+  // The other algorithms without bias.
+  check_image_gradients<ConvBy<direct, 3, 3, 1, 1, Bias::none>, Shape{2, 4, 5}>();
+  check_image_gradients<ConvBy<im2col, 3, 3, 2, 1, Bias::none>, Shape{2, 5, 5}>();
+}
+
+TEST_CASE("a convolution without bias has only its weight", "[image]") {
+  using Net = Sequential<float, ImageInput<2, 5, 5>, Conv2d<4, 3, 1, 1, he_normal, Bias::none>>;
+  const Net net{Rng{1}};
+  CHECK(net.architecture() == "float: ImageInput<2,5,5> Conv2d<2x5x5,4,3,1,1,no bias>");
+  CHECK(net.parameter_count() == 4 * 18);
+  static_assert(std::tuple_size_v<decltype(net.layer<1>().parameters())> == 1);
+}
+
+TEST_CASE("Conv2d picks tiled kernels for whole vectors of outputs, else by filter size",
+          "[image]") {
+  using enum ConvAlgorithm;
+  constexpr Index w = xsimd::batch<float>::size;
+  static_assert(fastest_conv_algorithm<float>(1, w, 3) == tiled);
+  static_assert(fastest_conv_algorithm<float>(32, 4 * w, 3) == tiled);
+  static_assert(fastest_conv_algorithm<double>(1, lanes, 3) == tiled);
+  // Otherwise weights out x (kernel^2 x in): 7 x 9 and 7 x 288 directly, 17 x 144 by im2col.
+  static_assert(fastest_conv_algorithm<float>(1, 7, 3) == direct);
+  static_assert(fastest_conv_algorithm<float>(32, 7, 3) == direct);
+  static_assert(fastest_conv_algorithm<float>(16, 17, 3) == im2col);
+  static_assert(Cnn<float>::layer_type<1>::block_images == 1);  // image by image
 }
 
 // Blocks change how the work is split, not what is computed: outputs and input gradients are
 // those of each image on its own, bit for bit (each column's sums run in the same order), and the
 // parameter gradients their sums, up to the order of the additions.
 TEST_CASE("Conv2d over several blocks of images matches each image on its own", "[image]") {
-  for_each_conv_algorithm([&](auto algorithm) {
-    using Layer = bound<ConvBy<algorithm(), 4, 3, 1, 1>, Shape{8, 10, 10}>;
+  const auto check = [&](auto algorithm) {
+    constexpr Index out = algorithm() == ConvAlgorithm::tiled ? lanes : 4;
+    using Layer = bound<ConvBy<algorithm(), out, 3, 1, 1>, Shape{8, 10, 10}>;
     // Two whole blocks and a partial one.
     const Index batch = 2 * Layer::block_images + 1;
     INFO(algorithm_name(algorithm())
          << ", " << Layer::block_images << " images per block, batch " << batch);
-    if (algorithm() == ConvAlgorithm::im2col) CHECK(Layer::block_images > 1);
+    if (algorithm() != ConvAlgorithm::direct) CHECK(Layer::block_images > 1);
     Layer layer(Rng{3}, 1);
-    layer.bias().value = random_matrix(4, 1, 4);
+    layer.bias().value = random_matrix(out, 1, 4);
     const Matrix<double> x = random_matrix(Layer::in_size, batch, 5);
     const Matrix<double> dy = random_matrix(Layer::out_size, batch, 6);
     layer.forward(view(x), Mode::train);
@@ -309,8 +382,8 @@ TEST_CASE("Conv2d over several blocks of images matches each image on its own", 
     const Matrix<double> weight_gradient = layer.weight().gradient;
     const Matrix<double> bias_gradient = layer.bias().gradient;
 
-    Matrix<double> weight_sum = Matrix<double>::Zero(4, 9 * 8);
-    Matrix<double> bias_sum = Matrix<double>::Zero(4, 1);
+    Matrix<double> weight_sum = Matrix<double>::Zero(out, 9 * 8);
+    Matrix<double> bias_sum = Matrix<double>::Zero(out, 1);
     for (Index b = 0; b < batch; ++b) {
       const Matrix<double> image = x.col(b);
       layer.forward(view(image), Mode::train);
@@ -323,7 +396,9 @@ TEST_CASE("Conv2d over several blocks of images matches each image on its own", 
           1e-12 * weight_sum.cwiseAbs().maxCoeff());
     CHECK((bias_gradient - bias_sum).cwiseAbs().maxCoeff() <=
           1e-12 * bias_sum.cwiseAbs().maxCoeff());
-  });
+  };
+  for_each_conv_algorithm(check);
+  check(std::integral_constant<ConvAlgorithm, ConvAlgorithm::tiled>{});
 }
 
 TEST_CASE("Conv2d initialises with fans of the kernel's extent", "[image]") {

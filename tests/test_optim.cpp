@@ -346,12 +346,26 @@ TEST_CASE("the float SIMD path agrees with a double reference on long blocks", "
 
 namespace {
 
+// 37 outputs are tiled with an overlapping last vector, 16 exactly, 3 by Eigen's product.
+using FusedMlp = Sequential<float, Input<20>, Dense<37>, Relu, Dense<16>, Tanh, Dense<3>>;
+// Dense layers inside a residual block, and convolutions and BatchNorm in blocks with identity
+// and projection shortcuts.
+using FusedResidualMlp = Sequential<float, Input<20>, Residual<Dense<37>, Relu, Dense<20>>, Tanh,
+                                    Residual<Dense<16>>, Dense<3>>;
+template <Index Out, Index Stride = 1>
+using BareConv = Conv2d<Out, 3, Stride, 1, he_normal, Bias::none>;
+using FusedResNet =
+    Sequential<float, ImageInput<2, 6, 6>, Residual<BareConv<16>, BatchNorm, Relu, BareConv<16>>,
+               Relu, Residual<BareConv<16>, BatchNorm>, Relu,
+               Residual<BareConv<32, 2>, BatchNorm, Relu, BareConv<32>, BatchNorm>, GlobalAvgPool,
+               Dense<3>>;
+
 // Steps of `optimizer` on two copies of a network, one with backward() then step(), one with
 // backward_and_step(), at several batch sizes; the weights and optimizer state must agree bit for
-// bit. 37 outputs are tiled with an overlapping last vector, 16 exactly, 3 by Eigen's product.
-template <class Optimizer>
+// bit.
+template <class Optimizer, class Net = FusedMlp>
 void check_fused_equals_separate(const Optimizer& options) {
-  using Net = Sequential<float, Input<20>, Dense<37>, Relu, Dense<16>, Tanh, Dense<3>>;
+  constexpr Index inputs = Net::input_size, classes = Net::output_size;
   Engine engine = Rng{9}.engine(Stream::user);
   for (const Index batch : {1, 5, 33}) {
     INFO("batch " << batch);
@@ -360,13 +374,14 @@ void check_fused_equals_separate(const Optimizer& options) {
     Optimizer separate_optimizer = options, fused_optimizer = options;
     Buffer<float> gradient;
     for (int step = 0; step < 3; ++step) {
-      Matrix<float> x(20, batch);
+      Matrix<float> x(inputs, batch);
       for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(engine.normal());
       std::vector<Label> labels(static_cast<std::size_t>(batch));
-      for (auto& label : labels) label = static_cast<Label>(engine.below(3));
+      for (auto& label : labels) label = static_cast<Label>(engine.below(classes));
       for (Net* net : {&separate, &fused}) {
         const auto output = net->forward(x, Mode::train);
-        SoftmaxCrossEntropy::value_and_gradient<float>(output, labels, gradient.reshape(3, batch));
+        SoftmaxCrossEntropy::value_and_gradient<float>(output, labels,
+                                                       gradient.reshape(classes, batch));
         if (net == &separate) {
           net->backward(std::as_const(gradient).view(), InputGradient::skip);
           separate_optimizer.step(*net);
@@ -411,6 +426,11 @@ TEST_CASE("an update fused into the backward pass gives the same weights bit for
   }
   SECTION("clipping, which backward_and_step does not fuse") {
     check_fused_equals_separate(Sgd({.lr = 0.1, .momentum = 0.9, .clip_norm = 0.5}));
+  }
+  SECTION("residual blocks of Dense layers, and of convolutions and BatchNorm") {
+    check_fused_equals_separate<Sgd, FusedResidualMlp>(Sgd({.lr = 0.1, .momentum = 0.9}));
+    check_fused_equals_separate<Adam, FusedResidualMlp>(Adam({.lr = 0.01, .weight_decay = 0.01}));
+    check_fused_equals_separate<Sgd, FusedResNet>(Sgd({.lr = 0.1, .momentum = 0.9}));
   }
 }
 

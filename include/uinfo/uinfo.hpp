@@ -53,8 +53,10 @@
 #include "uinfo/layers/window.hpp"
 
 #include "uinfo/net/gradient_check.hpp"
+#include "uinfo/net/image_models.hpp"
 #include "uinfo/net/multi_area.hpp"
 #include "uinfo/net/parameter_vector.hpp"
+#include "uinfo/net/residual.hpp"
 #include "uinfo/net/sequential.hpp"
 #include "uinfo/net/serialize.hpp"
 
@@ -72,9 +74,11 @@
 #include "uinfo/data/byte_reader.hpp"
 #include "uinfo/data/checkerboard.hpp"
 #include "uinfo/data/cifar.hpp"
+#include "uinfo/data/cifar_datasets.hpp"
 #include "uinfo/data/dataset.hpp"
 #include "uinfo/data/fashion_mnist.hpp"
 #include "uinfo/data/idx.hpp"
+#include "uinfo/data/image_augment.hpp"
 #include "uinfo/data/image_normalize.hpp"
 #include "uinfo/data/label_grouping.hpp"
 #include "uinfo/data/npy.hpp"

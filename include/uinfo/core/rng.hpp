@@ -24,7 +24,8 @@ enum class Stream : std::uint64_t {
   dropout = 3,
   data = 4,
   user = 5,
-  noise = 6
+  noise = 6,
+  augment = 7
 };
 
 namespace detail {

@@ -43,11 +43,10 @@ class DirectConvolution {
   DirectConvolution()
       : padded_input_(Vector<S>::Zero(padded_size)), padded_gradient_(padded_size) {}
 
-  // y = weight * patches + bias for every image of x.
-  void forward(const Matrix<S>& weight, const Matrix<S>& bias, ConstMatrixView<S> x,
-               MatrixView<S> y) {
+  // y = weight * patches + bias (OutChannels values, or null for none) for every image of x.
+  void forward(const Matrix<S>& weight, const S* bias, ConstMatrixView<S> x, MatrixView<S> y) {
     const Weights w = weight;
-    const Channels b = bias;
+    const Channels b = bias ? Channels(ConstChannelsMap(bias)) : Channels::Zero();
     for (Index image = 0; image < x.cols(); ++image) {
       S* const out = y.data() + image * out_size;
       for_each_window(pad(x.data() + image * In.size()), [&](Index pixel, const S* window) {

@@ -43,13 +43,16 @@ class Im2colConvolution {
   static constexpr Index block_images =
       std::max<Index>(1, static_cast<Index>(block_bytes / image_bytes));
 
-  // y = weight * patches + bias for every image of x.
-  void forward(const Matrix<S>& weight, const Matrix<S>& bias, ConstMatrixView<S> x,
-               MatrixView<S> y) {
+  // y = weight * patches + bias (OutChannels values, or null for none) for every image of x.
+  void forward(const Matrix<S>& weight, const S* bias, ConstMatrixView<S> x, MatrixView<S> y) {
     for_each_block(x.cols(), [&](Index first, Index images) {
       const ConstMatrixView<S> columns = im2col(x.data() + first * In.size(), images);
       MatrixView<S> y_block(y.data() + first * out_size, OutChannels, columns.cols());
-      y_block.colwise() = bias.col(0);
+      if (bias) {
+        y_block.colwise() = Eigen::Map<const Vector<S>>(bias, OutChannels);
+      } else {
+        y_block.setZero();
+      }
       forward_product_.template accumulate<Op::plain, Op::plain>(y_block, view(weight), columns);
     });
   }

@@ -73,6 +73,13 @@ struct layer_index_check {
   static constexpr bool ok = true;
 };
 
+// Where a layer is listed, for the messages of its checks: a network (Sequential), or a block
+// inside one (see Residual), whose layers count from 1 after the block's input.
+struct in_network {
+  template <std::size_t LayerIndex, Index DeclaredInput, Index PreviousOutput>
+  using input_check = layer_input_check<LayerIndex, DeclaredInput, PreviousOutput>;
+};
+
 // The layer a spec names after a layer of the given output shape: a shape-aware spec is bound to
 // the shape, any other to the flat size (so Dense after an image layer sees C * H * W inputs).
 template <class Spec, class S, Shape In>
@@ -84,23 +91,77 @@ struct bind_spec<Spec, S, In> {
   using type = typename Spec::template shaped_layer<S, In>;
 };
 
-template <class S, Shape In, std::size_t K, class... Specs>
+// The tuple of layers that Specs (layers K, K + 1, ... of the list `Where`) bind to, from an input
+// of shape In.
+template <class S, Shape In, std::size_t K, class Where, class... Specs>
 struct bind_layers {
   using type = std::tuple<>;
 };
 
-template <class S, Shape In, std::size_t K, class Spec, class... Rest>
-struct bind_layers<S, In, K, Spec, Rest...> {
+template <class S, Shape In, std::size_t K, class Where, class Spec, class... Rest>
+struct bind_layers<S, In, K, Where, Spec, Rest...> {
   static_assert(LayerSpec<Spec>,
                 "uinfo::Sequential: a template argument is not a layer spec (it has no member "
                 "template `layer<Scalar, InputSize>` or `shaped_layer<Scalar, InputShape>`)");
-  static_assert(layer_input_check<K, declared_input_size<Spec>(), In.size()>::ok);
+  static_assert(Where::template input_check<K, declared_input_size<Spec>(), In.size()>::ok);
   using layer = typename bind_spec<Spec, S, In>::type;
   static_assert(Layer<layer>, "uinfo::Sequential: the bound layer does not satisfy uinfo::Layer");
   using type = decltype(std::tuple_cat(
       std::declval<std::tuple<layer>>(),
-      std::declval<typename bind_layers<S, output_shape<layer>(), K + 1, Rest...>::type>()));
+      std::declval<typename bind_layers<S, output_shape<layer>(), K + 1, Where, Rest...>::type>()));
 };
+
+// How a list of layers calls each of its layers, shared by Sequential and the blocks inside it.
+
+// A layer that takes a timeline (a recurrent layer) gets it; the others see columns.
+template <class L>
+void forward_layer(L& layer, ConstMatrixView<typename L::scalar_type> x, Mode mode,
+                   const Timeline& time) {
+  if constexpr (requires { layer.forward(x, mode, time); }) {
+    layer.forward(x, mode, time);
+  } else {
+    layer.forward(x, mode);
+  }
+}
+
+// A layer that changes the timeline (LastStep) says how; the others keep it.
+template <class L>
+Timeline output_timeline(const L& layer, const Timeline& time) {
+  if constexpr (requires { layer.output_timeline(time); }) {
+    return layer.output_timeline(time);
+  } else {
+    return time;
+  }
+}
+
+// What a layer adds to the loss from its last passes (0 for most layers).
+template <class L>
+double layer_penalty(const L& layer) {
+  if constexpr (requires { layer.penalty(); }) {
+    return layer.penalty();
+  } else {
+    return 0;
+  }
+}
+
+// What backward() passes for updates: none, only gradients.
+struct NoUpdates {};
+
+// One layer's backward pass, then its parameters' updates when fused: from inside the pass if
+// the layer takes them, else from the gradients it wrote.
+template <class L, class Updates>
+void layer_backward(L& layer, ConstMatrixView<typename L::scalar_type> x,
+                    ConstMatrixView<typename L::scalar_type> dy,
+                    MatrixView<typename L::scalar_type>* dx, const Updates& updates) {
+  if constexpr (std::is_same_v<Updates, NoUpdates>) {
+    layer.backward(x, dy, dx);
+  } else if constexpr (requires { layer.backward(x, dy, dx, updates); }) {
+    layer.backward(x, dy, dx, updates);
+  } else {
+    layer.backward(x, dy, dx);
+    for (auto* parameter : layer.parameters()) updates(*parameter);
+  }
+}
 
 }  // namespace detail
 
@@ -113,7 +174,8 @@ class Sequential {
  public:
   using scalar_type = S;
   using specs_type = std::tuple<First, Rest...>;
-  using layers_type = typename detail::bind_layers<S, First::shape, 0, First, Rest...>::type;
+  using layers_type =
+      typename detail::bind_layers<S, First::shape, 0, detail::in_network, First, Rest...>::type;
   static constexpr std::size_t depth = 1 + sizeof...(Rest);  // layers, counting the Input
   template <std::size_t K>
   using layer_type = std::tuple_element_t<K, layers_type>;
@@ -159,7 +221,7 @@ class Sequential {
     static_assert(detail::layer_index_check<K, depth>::ok);
     Timeline time = input_time_.get();
     [&]<std::size_t... L>(std::index_sequence<L...>) {
-      ((time = output_timeline(std::get<L + 1>(layers_), time)), ...);
+      ((time = detail::output_timeline(std::get<L + 1>(layers_), time)), ...);
     }
     (std::make_index_sequence<(K < depth ? K : 0)>{});
     return time;
@@ -168,7 +230,7 @@ class Sequential {
   // Given d(loss)/d(output) for the last forward batch, fills every parameter's gradient and,
   // unless skipped, the input gradient.
   void backward(ConstMatrixRef<S> output_gradient, InputGradient input = InputGradient::compute) {
-    backward(output_gradient, input, NoUpdates{});
+    backward(output_gradient, input, detail::NoUpdates{});
   }
 
   // backward() fused with an optimizer step: each layer's parameters are updated by `updates`
@@ -254,7 +316,8 @@ class Sequential {
   // vanishing-gradient regulariser; see LeakyRnn): 0 for a network without such layers.
   double penalty() const {
     double sum = 0;
-    std::apply([&](const auto&... layers) { ((sum += layer_penalty(layers)), ...); }, layers_);
+    std::apply([&](const auto&... layers) { ((sum += detail::layer_penalty(layers)), ...); },
+               layers_);
     return sum;
   }
 
@@ -312,15 +375,6 @@ class Sequential {
     }
   }
 
-  template <class L>
-  static double layer_penalty(const L& layer) {
-    if constexpr (requires { layer.penalty(); }) {
-      return layer.penalty();
-    } else {
-      return 0;
-    }
-  }
-
   template <class L, class F>
   static void visit_parameters(L& layer, F& f) {
     for (auto* parameter : layer.parameters()) f(*parameter);
@@ -339,28 +393,12 @@ class Sequential {
     return output();
   }
 
-  // A layer that takes a timeline gets it; the others see columns.
   template <std::size_t K>
   void forward_from(Mode mode, const Timeline& time) {
     if constexpr (K < depth) {
       auto& layer = std::get<K>(layers_);
-      const auto x = std::get<K - 1>(layers_).output();
-      if constexpr (requires { layer.forward(x, mode, time); }) {
-        layer.forward(x, mode, time);
-      } else {
-        layer.forward(x, mode);
-      }
-      forward_from<K + 1>(mode, output_timeline(layer, time));
-    }
-  }
-
-  // A layer that changes the timeline (LastStep) says how; the others keep it.
-  template <class L>
-  static Timeline output_timeline(const L& layer, const Timeline& time) {
-    if constexpr (requires { layer.output_timeline(time); }) {
-      return layer.output_timeline(time);
-    } else {
-      return time;
+      detail::forward_layer(layer, std::get<K - 1>(layers_).output(), mode, time);
+      forward_from<K + 1>(mode, detail::output_timeline(layer, time));
     }
   }
 
@@ -371,30 +409,12 @@ class Sequential {
       auto& current = std::get<K>(layers_);
       const auto x = std::get<K - 1>(layers_).output();
       if (K == 1 && !has_input_gradient_) {
-        layer_backward(current, x, dy, nullptr, updates);
+        detail::layer_backward(current, x, dy, nullptr, updates);
         return;
       }
       MatrixView<S> dx = gradients_[K % 2].reshape(x.rows(), x.cols());
-      layer_backward(current, x, dy, &dx, updates);
+      detail::layer_backward(current, x, dy, &dx, updates);
       backward_from<K - 1>(ConstMatrixView<S>(dx.data(), dx.rows(), dx.cols()), updates);
-    }
-  }
-
-  // What backward() passes for updates: none, only gradients.
-  struct NoUpdates {};
-
-  // One layer's backward pass, then its parameters' updates when fused: from inside the pass if
-  // the layer takes them, else from the gradients it wrote.
-  template <class L, class Updates>
-  static void layer_backward(L& layer, ConstMatrixView<S> x, ConstMatrixView<S> dy,
-                             MatrixView<S>* dx, const Updates& updates) {
-    if constexpr (std::is_same_v<Updates, NoUpdates>) {
-      layer.backward(x, dy, dx);
-    } else if constexpr (requires { layer.backward(x, dy, dx, updates); }) {
-      layer.backward(x, dy, dx, updates);
-    } else {
-      layer.backward(x, dy, dx);
-      for (auto* parameter : layer.parameters()) updates(*parameter);
     }
   }
 
