@@ -45,10 +45,11 @@ BENCHMARK_TEMPLATE(BM_DenseForwardBackward, 784, 256)->ArgName("batch")->Arg(1)-
 // Items: images. GFLOP/s counts the three products, each 2 * Out * (Kernel^2 * In) * Size^2 *
 // batch.
 template <Index In, Index Size, Index Out, Index Kernel,
-          ConvAlgorithm Algorithm = fastest_conv_algorithm(In, Out, Kernel)>
+          ConvAlgorithm Algorithm = fastest_conv_algorithm<float>(In, Out, Kernel)>
 void BM_Conv2dForwardBackward(benchmark::State& state) {
   constexpr Shape shape{In, Size, Size};
-  using Layer = Conv2dLayer<float, shape, Out, Kernel, 1, Kernel / 2, he_normal, Algorithm>;
+  using Layer =
+      Conv2dLayer<float, shape, Out, Kernel, 1, Kernel / 2, he_normal, Bias::learned, Algorithm>;
   const Index batch = state.range(0);
   Layer layer(Rng{1}, 1);
   const Matrix<float> x = random_matrix(Layer::in_size, batch, 2);
@@ -82,8 +83,10 @@ BENCHMARK_TEMPLATE(BM_Conv2dForwardBackward, 32, 16, 64, 3)
     ->Arg(32)
     ->Arg(128);
 
-// Both algorithms at batch 32 on shapes around fastest_conv_algorithm's bound of 16 x 144
-// weights, registered as BM_Conv2dForwardBackward<In, Size, Out, 3, algorithm>/batch:32.
+// Every algorithm at batch 32 on shapes around fastest_conv_algorithm's bound of 16 x 144 weights
+// and on those of the image models (net/image_models.hpp), registered as
+// BM_Conv2dForwardBackward<In, Size, Out, 3, algorithm>/batch:32; the tiled one where the output
+// channels fill whole vectors.
 template <Index In, Index Size, Index Out>
 bool register_conv_algorithms() {
   const auto add = [](const char* algorithm, auto* run) {
@@ -94,12 +97,17 @@ bool register_conv_algorithms() {
   };
   add("direct", BM_Conv2dForwardBackward<In, Size, Out, 3, ConvAlgorithm::direct>);
   add("im2col", BM_Conv2dForwardBackward<In, Size, Out, 3, ConvAlgorithm::im2col>);
+  if constexpr (Out % static_cast<Index>(xsimd::batch<float>::size) == 0) {
+    add("tiled", BM_Conv2dForwardBackward<In, Size, Out, 3, ConvAlgorithm::tiled>);
+  }
   return true;
 }
-// Weights: 16 x 72, 16 x 144 and 32 x 72 (direct), 32 x 144 (im2col).
+// Weights: 16 x 72, 16 x 144 and 32 x 72, 32 x 144; then ResNet8's first stage and All-CNN's
+// third layer.
 const bool conv_algorithms_registered =
     register_conv_algorithms<8, 14, 16>() && register_conv_algorithms<16, 8, 16>() &&
-    register_conv_algorithms<8, 16, 32>() && register_conv_algorithms<16, 16, 32>();
+    register_conv_algorithms<8, 16, 32>() && register_conv_algorithms<16, 16, 32>() &&
+    register_conv_algorithms<16, 28, 16>() && register_conv_algorithms<32, 14, 64>();
 
 // How an elementwise op runs: xsimd batches (what the layers use) or one element at a time.
 struct Vectorised {

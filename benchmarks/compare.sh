@@ -3,6 +3,9 @@
 #   mlp:   one training step of the 784-256-128-10 ReLU MLP (softmax CE, SGD momentum 0.9, random
 #          data) and of the 16-16-16-10 one (per-step overhead): uinfo_bench_mlp against PyTorch
 #          (torch_mlp.py) and dlib (dlib_mlp.cpp), samples per second;
+#   cnn:   one training step of the image experiments' All-CNN and ResNet-8 on 1x28x28 images
+#          (softmax CE, SGD momentum 0.9, random data): uinfo_bench_cnn against PyTorch
+#          (torch_cnn.py), images per second, at CNN_BATCHES;
 #   probe: one linear-decoder usable-information estimate on the peers' probe data (10,000 x 100
 #          training samples, 10 classes): uinfo_bench_info against scikit-learn's
 #          LogisticRegression(C=1e4, lbfgs) (probes.py), training samples per second of fit, with
@@ -15,13 +18,15 @@
 # machine the load changes from one repetition to the next, and a ratio of runs a minute apart
 # sees less of that than a ratio of medians.
 # then the batch-1 step against the memory passes it cannot avoid, timed alone, and the share of
-# the one-thread FMA peak that uinfo's MLP steps reach on the multiply-adds they execute. uinfo
+# the one-thread FMA peak that uinfo's MLP and CNN steps reach on the multiply-adds they execute.
+# uinfo
 # runs one network on one thread by design (parallelism goes across networks), so its rows at 2
 # threads time the same single-thread step against 2-thread peers.
 # uinfo's `_ftz` rows flush subnormals to zero (fit()'s default; see bench_mlp.cpp) and are
 # compared with the same, unflushed, peer runs; `_warm` is a re-probe from the previous weights.
 #
-# Env: REPS (3), THREADS ("1 2"), BATCHES ("1 32 256"), CASES ("mlp probe"),
+# Env: REPS (3), THREADS ("1 2"), BATCHES ("1 32 256"), CNN_BATCHES ("32 128"),
+#      CASES ("mlp cnn probe"),
 #      BUILD (build/release: where uinfo's benchmarks are built),
 #      BASELINE (empty: a directory holding uinfo_bench_mlp and uinfo_bench_info of another
 #        build, e.g. before a change; it runs as the peer `uinfo-base` in the same interleaving),
@@ -38,7 +43,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REPS=${REPS:-3}
 THREADS=${THREADS:-1 2}
 BATCHES=${BATCHES:-1 32 256}
-CASES=${CASES:-mlp probe}
+CNN_BATCHES=${CNN_BATCHES:-32 128}
+CASES=${CASES:-mlp cnn probe}
 BUILD=${BUILD:-$ROOT/build/release}
 BASELINE=${BASELINE:-}
 PEERS=${PEERS:-/work/shared/peers}
@@ -90,7 +96,7 @@ fi
 
 # 3. uinfo's benchmarks, optimised.
 [[ -f $BUILD/CMakeCache.txt ]] || (cd "$ROOT" && cmake --preset release >&2)
-cmake --build "$BUILD" --target uinfo_bench_mlp uinfo_bench_info -j2 >&2
+cmake --build "$BUILD" --target uinfo_bench_mlp uinfo_bench_cnn uinfo_bench_info -j2 >&2
 
 # 4. Interleaved repetitions; every run appends `peer case threads batch value [key=value ...]`.
 raw=$BUILD/compare_raw.txt
@@ -104,6 +110,8 @@ batch_alternatives=$(IFS='|'; echo "${batches[*]}")
 # floor under the batch-1 step) run whenever batch 1 does.
 mlp_filter="^BM_Mlp(TrainStep/(mlp_train/batch:(${batch_alternatives})|mlp_tiny_train/batch:1)/"
 mlp_filter+="|MemoryPasses/mlp_train/batch:(${batch_alternatives})/)"
+read -ra cnn_batches <<<"$CNN_BATCHES"
+cnn_filter="^BM_CnnTrainStep/(allcnn|resnet8)_train/batch:($(IFS='|'; echo "${cnn_batches[*]}"))/"
 probe_filter='^BM_LinearDecoder(FromScratch|Reprobe/warm:1)'
 
 # run_uinfo NAME DIR THREADS BENCH FILTER: Google Benchmark CSV -> result lines. The case is the
@@ -120,6 +128,10 @@ run_uinfo() {
           sub(/batch:/, "", part[3])
           print name, part[2] (part[4] == "ftz:1" ? "_ftz" : ""), threads, part[3],
                 $column["items_per_second"], "gflops=" $column["GFLOP/s"]
+        } else if (part[1] == "BM_CnnTrainStep") {
+          sub(/batch:/, "", part[3])
+          print name, "cnn_" part[2], threads, part[3], $column["items_per_second"],
+                "gflops=" $column["GFLOP/s"]
         } else if (part[1] == "BM_MlpMemoryPasses") {
           sub(/batch:/, "", part[3])
           print name, "mlp_memory_passes", threads, part[3], $column["items_per_second"]
@@ -135,6 +147,10 @@ run_peers_mlp() {
   peer "$1" "$PEERS_WORK/build/dlib_mlp" "$1" "${batches[@]}" 2>>"$log" |
     grep -E ' mlp_(tiny_)?train '
 }
+run_peers_cnn() {
+  (cd "$PEERS_WORK" && peer "$1" "$PY" torch_cnn.py "$1" "${cnn_batches[@]}") 2>>"$log" |
+    grep -E ' cnn_(allcnn|resnet8)_train '
+}
 run_peers_probe() {
   (cd "$PEERS_WORK" && peer "$1" "$PY" probes.py "$1" lr_lbfgs_C1e4 2>>"$log") |
     awk '$1 == "sklearn" && $2 == "lr_lbfgs_C1e4" { $2 = "linear_probe"; print }'
@@ -143,11 +159,11 @@ for rep in $(seq "$REPS"); do
   for threads in $THREADS; do
     echo "[rep $rep/$REPS, $threads thread(s)] $CASES" >&2
     {
-      for bench in mlp probe; do
+      for bench in mlp cnn probe; do
         wants $bench || continue
         filter=${bench}_filter
         run_uinfo uinfo "$BUILD/benchmarks" "$threads" "${bench/probe/info}" "${!filter}"
-        if [[ -n $BASELINE ]]; then
+        if [[ -n $BASELINE && -x $BASELINE/uinfo_bench_${bench/probe/info} ]]; then
           run_uinfo uinfo-base "$BASELINE" "$threads" "${bench/probe/info}" "${!filter}"
         fi
         run_peers_$bench "$threads"

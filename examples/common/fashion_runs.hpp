@@ -1,14 +1,11 @@
-// The Fashion-MNIST experiment's pieces: the images (training subset, probe halves from the test
-// split), the networks --model names, and one seed's training run probed for the fine and the
-// coarse labels.
+// The image experiments' networks and runs: the models --model names (for each image shape the
+// data sets have), and one seed's training, in phases, probed for the fine and the coarse labels.
 #pragma once
 
 #include <uinfo/uinfo.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <optional>
 #include <span>
@@ -17,94 +14,20 @@
 #include <utility>
 #include <vector>
 
+#include "common/image_data.hpp"
+#include "common/image_probe.hpp"
 #include "common/probing.hpp"
-#include "common/regime.hpp"
 
 namespace fashion {
-
-using uinfo::Index;
-using uinfo::Label;
-using uinfo::Matrix;
-
-// The run's data. Probe images come from the official test split, so the decoders never see an
-// image the network trained on; the network's coarse accuracy is measured on the held-out half.
-struct Data {
-  uinfo::Dataset<float> train;  // the network's training images, with coarse labels
-  Matrix<float> probe_train_x, probe_test_x;
-  std::vector<Label> fine_train, fine_test, coarse_train, coarse_test;
-  Index coarse_classes = 0;
-  uinfo::Dataset<float> held_out;  // the probe's held-out half, with coarse labels
-};
-
-// The indices of `labels`, cycling through the classes, each class's own indices in an order
-// drawn from `engine`: every prefix is as balanced over the classes as their sizes allow.
-inline std::vector<Index> balanced_order(std::span<const Label> labels, uinfo::Engine& engine) {
-  std::vector<std::vector<Index>> by_class;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    const auto c = static_cast<std::size_t>(labels[i]);
-    if (c >= by_class.size()) by_class.resize(c + 1);
-    by_class[c].push_back(static_cast<Index>(i));
-  }
-  std::size_t longest = 0;
-  for (auto& members : by_class) {
-    engine.shuffle(std::span(members));
-    longest = std::max(longest, members.size());
-  }
-  std::vector<Index> order;
-  order.reserve(labels.size());
-  for (std::size_t k = 0; k < longest; ++k) {
-    for (const auto& members : by_class) {
-      if (k < members.size()) order.push_back(members[k]);
-    }
-  }
-  return order;
-}
-
-// `train_samples` class-balanced training images and `probe_samples` class-balanced test images,
-// the first half of them for the decoders' training and the second half held out. The selection
-// depends on nothing but the counts, so every seed trains and is probed on the same images.
-inline Data load_data(const std::filesystem::path& directory, const uinfo::LabelGrouping& grouping,
-                      Index train_samples, Index probe_samples) {
-  const uinfo::Rng selection{0};
-  uinfo::Engine engine = selection.engine(uinfo::Stream::data);
-  // `count` images of `split`; `flag` and `name` say which in the message when it has fewer.
-  const auto take = [&](const uinfo::Dataset<float>& split, Index count, const char* flag,
-                        const char* name) {
-    if (count > split.size()) {
-      throw uinfo::InvalidArgument(std::string(flag) + " is " + std::to_string(count) +
-                                   " but the " + name + " split in '" + directory.string() +
-                                   "' holds " + std::to_string(split.size()) + " images");
-    }
-    const auto order = balanced_order(split.labels, engine);
-    return uinfo::detail::take_samples(split.x, split.labels,
-                                       std::span(order).first(static_cast<std::size_t>(count)));
-  };
-  Data data;
-  {
-    auto [x, fine] = take(uinfo::load_fashion_mnist<float>(uinfo::Split::train, directory),
-                          train_samples, "--train-samples", "training");
-    data.train = {std::move(x), uinfo::coarse_labels(fine, grouping)};
-  }
-  auto [x, fine] = take(uinfo::load_fashion_mnist<float>(uinfo::Split::test, directory),
-                        probe_samples, "--probe-samples", "test");
-  const Index half = probe_samples / 2;
-  data.probe_train_x = x.leftCols(half);
-  data.probe_test_x = x.middleCols(half, half);  // an odd count leaves its last image out
-  data.fine_train.assign(fine.begin(), fine.begin() + half);
-  data.fine_test.assign(fine.begin() + half, fine.begin() + 2 * half);
-  data.coarse_train = uinfo::coarse_labels(data.fine_train, grouping);
-  data.coarse_test = uinfo::coarse_labels(data.fine_test, grouping);
-  data.coarse_classes = grouping.coarse_classes();
-  data.held_out = {data.probe_test_x, data.coarse_test};
-  return data;
-}
 
 // The probed layers of a model, in order; number() gives the hidden layer (from 1) of a network
 // layer index, as the rows report it.
 template <std::size_t... Layers>
 struct HiddenLayers {
   template <class Net>
-  using Probe = uinfo::LayerProbe<Net, Layers...>;
+  using Outputs = ProbedOutputs<Net, Layers...>;
+  template <class Net>
+  using Probe = uinfo::LayerProbe<Outputs<Net>, Layers...>;
   static constexpr std::array<std::size_t, sizeof...(Layers)> layers{Layers...};
 
   static int number(std::size_t index) {
@@ -117,12 +40,14 @@ struct HiddenLayers {
 template <Index Out>
 using LecunDense = uinfo::Dense<Out, uinfo::inferred, uinfo::lecun_uniform>;
 
-// 784-256-128-W, ReLU after each hidden layer; W (--width) and the coarse classes are set at run
-// time.
+// 784-256-128-W (3072-... for CIFAR), ReLU after each hidden layer; W (--width) and the classes
+// are set at run time.
+template <class Image>
 struct Mlp : HiddenLayers<2, 4, 6> {
   static constexpr const char* name = "mlp";
-  static constexpr const char* description = "784-256-128-W, ReLU";
-  using Net = uinfo::Sequential<float, uinfo::Input<784>, LecunDense<256>, uinfo::Relu,
+  static constexpr const char* description = "D-256-128-W, ReLU";
+  static constexpr Index widen = 1;
+  using Net = uinfo::Sequential<float, uinfo::Input<Image::size>, LecunDense<256>, uinfo::Relu,
                                 LecunDense<128>, uinfo::Relu, LecunDense<uinfo::dynamic>,
                                 uinfo::Relu, LecunDense<uinfo::dynamic>>;
   static Net make(Index width, Index classes, std::uint64_t seed) {
@@ -130,70 +55,159 @@ struct Mlp : HiddenLayers<2, 4, 6> {
   }
 };
 
-// Every model --model can name: a new one (a small CNN, say) is a struct like Mlp added here.
-using Models = std::tuple<Mlp>;
+// The CNNs of net/image_models.hpp; --width does not apply, --widen scales their channels.
+template <class Image, Index Widen>
+struct AllCnn : HiddenLayers<2, 4, 6, 8, 10, 12> {
+  static constexpr const char* name = "allcnn";
+  static constexpr const char* description = "six ReLU convolutions of 32-64 channels, no pooling";
+  static constexpr Index widen = Widen;
+  using Net = uinfo::models::AllCnn<float, Image, Widen>;
+  static Net make(Index, Index classes, std::uint64_t seed) {
+    return Net{uinfo::Rng{seed}, {classes}};
+  }
+};
 
-// "mlp (784-256-128-W, ReLU), ...": the models for --help.
+template <class Image, Index Widen>
+struct ResNet8 : HiddenLayers<3, 5, 7, 9> {
+  static constexpr const char* name = "resnet8";
+  static constexpr const char* description = "stem and three basic blocks, 16-64 channels";
+  static constexpr Index widen = Widen;
+  using Net = uinfo::models::ResNet8<float, Image, Widen>;
+  static Net make(Index, Index classes, std::uint64_t seed) {
+    return Net{uinfo::Rng{seed}, {classes}};
+  }
+};
+
+// Every model --model and --widen can name, for each image shape of the data sets. A new one is a
+// struct like those above added here.
+template <class Image>
+using ModelsFor = std::tuple<Mlp<Image>, AllCnn<Image, 1>, AllCnn<Image, 2>, ResNet8<Image, 1>,
+                             ResNet8<Image, 2>>;
+using Images = std::tuple<uinfo::ImageInput<1, 28, 28>, uinfo::ImageInput<3, 32, 32>>;
+inline constexpr std::array<Index, 2> widen_factors{1, 2};
+
+// "mlp (D-256-128-W, ReLU), ...": the models for --help.
 inline std::string model_help() {
   return std::apply(
       [](auto... model) {
         std::string text;
-        ((text += (text.empty() ? "" : ", ") + std::string(decltype(model)::name) + " (" +
-                  decltype(model)::description + ")"),
+        ((text += decltype(model)::widen == 1
+                      ? std::string(text.empty() ? "" : ", ") + decltype(model)::name + " (" +
+                            decltype(model)::description + ")"
+                      : ""),
          ...);
         return text;
       },
-      Models{});
+      ModelsFor<uinfo::ImageInput<1, 28, 28>>{});
 }
 
 inline bool is_model(const std::string& name) {
   return std::apply([&](auto... model) { return ((name == decltype(model)::name) || ...); },
-                    Models{});
+                    ModelsFor<uinfo::ImageInput<1, 28, 28>>{});
 }
 
-// Returns f.template operator()<Model>() for the model `name` names. Throws InvalidArgument for an
-// unknown name.
+// Returns f.template operator()<Model>() for the model `name` names, widened `widen` times, on
+// images of `shape`. Throws InvalidArgument for a model, factor or shape it does not have.
 template <class F>
-auto with_model(const std::string& name, F&& f) {
-  using Result = decltype(f.template operator()<std::tuple_element_t<0, Models>>());
+auto with_model(const std::string& name, Index widen, uinfo::Shape shape, F&& f) {
+  using Result =
+      decltype(f.template
+               operator()<std::tuple_element_t<0, ModelsFor<uinfo::ImageInput<1, 28, 28>>>>());
   std::optional<Result> result;
-  std::apply(
-      [&](auto... model) {
-        (void)((name == decltype(model)::name &&
-                (result.emplace(f.template operator()<decltype(model)>()), true)) ||
-               ...);
-      },
-      Models{});
+  const auto try_image = [&]<class Image>() {
+    if (Image::shape != shape) return;
+    std::apply(
+        [&](auto... model) {
+          (void)((name == decltype(model)::name && widen == decltype(model)::widen &&
+                  (result.emplace(f.template operator()<decltype(model)>()), true)) ||
+                 ...);
+        },
+        ModelsFor<Image>{});
+  };
+  std::apply([&](auto... image) { (try_image.template operator()<decltype(image)>(), ...); },
+             Images{});
   if (!result) {
-    throw uinfo::InvalidArgument("uinfo-fashion: unknown model '" + name + "'; expected one of " +
-                                 model_help());
+    throw uinfo::InvalidArgument("no model '" + name + "' widened " + std::to_string(widen) +
+                                 "x for " + uinfo::to_string(shape) + " images; expected one of " +
+                                 model_help() +
+                                 ", widened 1x or 2x (mlp 1x only), on 1x28x28 or 3x32x32 images");
   }
   return std::move(*result);
+}
+
+// A stretch of training with one kind of data: the coarse or the fine labels, on the training
+// images or on their blurred copies.
+enum class Labels { coarse, fine };
+struct Phase {
+  int epochs;
+  Labels labels = Labels::coarse;
+  bool blurred = false;
+};
+
+// The early perturbations of uinfo-fashion-perturb.
+inline constexpr const char* perturbations[] = {"fine_first", "blur"};
+
+// A perturbed run: `k` epochs of `kind` (fine_first: on the fine labels; blur: the coarse task on
+// blurred images; "none" or k = 0: nothing), then `epochs` of the coarse task on clean images.
+inline std::vector<Phase> perturbation_phases(const std::string& kind, int k, int epochs) {
+  std::vector<Phase> phases;
+  if (k > 0 && kind == "fine_first") phases.push_back({.epochs = k, .labels = Labels::fine});
+  if (k > 0 && kind == "blur") phases.push_back({.epochs = k, .blurred = true});
+  phases.push_back({.epochs = epochs});
+  return phases;
 }
 
 // One seed's run.
 struct RunSettings {
   Index width;
-  uinfo::cli::Regime regime;
+  double lr;
+  long batch;
+  double momentum;
+  double weight_decay;
+  bool augment;  // random crops (4-pixel padding) and horizontal flips of the training images
   std::vector<uinfo::DecoderFamily> decoders;
   double decoder_l2;  // the linear decoder's penalty on its (whitened) weights
+  ProbeReading reading;
 };
 
-// Trains a fresh `Model` network of seed `seed` on the coarse labels with SGD, probing every hidden
+// The network `net` with a new classifier of `classes` outputs (initialised as a fresh network of
+// this seed's would be) and every other parameter kept; no optimizer state is kept.
+template <class Model>
+typename Model::Net with_new_classifier(const typename Model::Net& net, Index width, Index classes,
+                                        std::uint64_t seed) {
+  typename Model::Net fresh = Model::make(width, classes, seed);
+  std::vector<const uinfo::Parameter<float>*> old;
+  net.for_each_parameter([&](const uinfo::Parameter<float>& p) { old.push_back(&p); });
+  std::size_t block = 0;
+  fresh.for_each_parameter([&](uinfo::Parameter<float>& p) {
+    if (block + 2 < old.size()) p.value = old[block]->value;  // all but the classifier's two
+    ++block;
+  });
+  return fresh;
+}
+
+// Trains a fresh `Model` network of seed `seed` through the phases with SGD, probing every hidden
 // layer for the fine and the coarse labels before the first step, after each fractional epoch in
-// `early` and after every epoch. `epoch_done` is called after every epoch (for a progress bar);
-// `timing` gains the run's wall time and the part of it spent probing.
+// `early` and after every epoch. A network starts with as many outputs as its first phase's labels
+// have classes, and gets a new classifier when the labels change. `epoch_done` is called after
+// every epoch (for a progress bar); `timing` gains the run's wall time and the part of it spent
+// probing.
 template <class Model>
 std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, const Data& data,
                                                          std::uint64_t seed,
+                                                         std::span<const Phase> phases,
                                                          std::span<const double> early,
                                                          const std::function<void()>& epoch_done,
                                                          uinfo::probing::Timing& timing) {
   using Net = typename Model::Net;
-  Net net = Model::make(s.width, data.coarse_classes, seed);
+  const auto classes = [&](Labels labels) {
+    return labels == Labels::fine ? data.fine_classes : data.coarse_classes;
+  };
+  Labels current = phases.empty() ? Labels::coarse : phases.front().labels;
+  Net net = Model::make(s.width, classes(current), seed);
   typename Model::template Probe<Net> probe(
       data.probe_train_x, data.probe_test_x,
-      {{"fine", data.fine_train, data.fine_test, 10},
+      {{"fine", data.fine_train, data.fine_test, data.fine_classes},
        {"coarse", data.coarse_train, data.coarse_test, data.coarse_classes}},
       // MLP decoders start cold: warm ones, carried over to the refitted standardisation of a
       // layer that moved, stop early far from a fit (an 8-unit layer, seed 2, after 1/8 epoch:
@@ -206,19 +220,41 @@ std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, c
   uinfo::probing::Timing run;
   const std::function<void(double)> measure = [&](double epoch) {
     uinfo::probing::add_wall_time(run.probe_seconds, [&] {
-      const double accuracy =
-          uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, data.held_out).accuracy;
-      uinfo::probing::record(rows, probe, net, epoch, accuracy, Model::number);
+      const auto& held_out = current == Labels::fine ? data.held_out_fine : data.held_out;
+      const double accuracy = uinfo::evaluate(net, uinfo::SoftmaxCrossEntropy{}, held_out).accuracy;
+      typename Model::template Outputs<Net> outputs(net, s.reading);
+      uinfo::probing::record(rows, probe, outputs, epoch, accuracy, Model::number);
     });
   };
+  uinfo::Engine augment = uinfo::Rng{seed}.engine(uinfo::Stream::augment);
   uinfo::probing::add_wall_time(run.total_seconds, [&] {
     measure(0.0);
-    const uinfo::cli::Regime& r = s.regime;
-    uinfo::Sgd sgd{{.lr = r.lr, .momentum = r.momentum, .weight_decay = r.weight_decay}};
-    const Index steps = (data.train.size() + r.batch - 1) / r.batch;
-    uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, data.train,
-               {.epochs = r.epochs, .batch_size = r.batch, .rng = uinfo::Rng{seed}},
-               uinfo::probing::ProbeSchedule<Net>(measure, early, 0, r.epochs, steps, epoch_done));
+    int epochs_before = 0;
+    for (std::size_t p = 0; p < phases.size(); ++p) {
+      const Phase& phase = phases[p];
+      if (phase.epochs == 0) continue;
+      if (phase.labels != current) {
+        net = with_new_classifier<Model>(net, s.width, classes(phase.labels), seed);
+        current = phase.labels;
+      }
+      if (phase.blurred && !data.blurred_train_x) {
+        throw uinfo::InvalidArgument("a blurred phase needs blur_training_images(data) first");
+      }
+      const uinfo::ImageBatches<float> train{
+          .x = phase.blurred ? &*data.blurred_train_x : &data.train_x,
+          .labels = phase.labels == Labels::fine ? &data.train_fine : &data.train_coarse,
+          .shape = data.shape,
+          .engine = s.augment ? &augment : nullptr};
+      uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
+      // Phase 0 shuffles with the seed itself; later phases with streams drawn from it.
+      const uinfo::Rng rng{p == 0 ? seed : uinfo::Rng{seed}.engine(uinfo::Stream::user, p)()};
+      const Index steps = (train.size() + s.batch - 1) / s.batch;
+      uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, train,
+                 {.epochs = phase.epochs, .batch_size = s.batch, .rng = rng},
+                 uinfo::probing::ProbeSchedule<Net>(measure, early, epochs_before, phase.epochs,
+                                                    steps, epoch_done));
+      epochs_before += phase.epochs;
+    }
   });
   timing += run;
   return rows;
