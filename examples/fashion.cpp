@@ -1,8 +1,8 @@
-// uinfo-fashion: the paper's coarse-label experiment on Fashion-MNIST. A network learns a coarse
-// grouping of the 10 classes (e.g. clothing, footwear, bags) with SGD; before training, a few
-// times within the first epoch and after every epoch, every hidden layer is probed for the fine
-// labels, which the task does not need, and for the coarse labels, which it does. Seeds run in
-// parallel, one network per thread.
+// uinfo-fashion: the paper's coarse-label experiment on Fashion-MNIST (or CIFAR-10, CIFAR-100). A
+// network (an MLP, All-CNN or ResNet-8) learns a coarse grouping of the classes (e.g. clothing,
+// footwear, bags) with SGD; before training, a few times within the first epoch and after every
+// epoch, every hidden layer is probed for the fine labels, which the task does not need, and for
+// the coarse labels, which it does. Seeds run in parallel, one network per thread.
 #include <uinfo/uinfo.hpp>
 
 #include <algorithm>
@@ -31,17 +31,22 @@ using uinfo::probing::Row;
 
 struct Settings {
   std::string model = "mlp";
+  long widen = 1;
   long width = 64;
-  std::string grouping = "garment_kind";
+  std::string dataset = "fashion";
+  std::string grouping;  // empty: the data set's first
+  bool augment = false;
   uinfo::cli::Regime regime{.lr = 0.05, .batch = 32, .epochs = 20};
   uinfo::cli::Seeds seeds{.count = 3, .first = 1};
   std::string decoder = "linear";
   double decoder_l2 = 1e-3;
-  long train_samples = 60000;
+  std::string probe_features = "means";
+  long map_limit = 4096;
+  long train_samples = 0;  // 0: the whole training split
   long probe_samples = 10000;
-  std::string data = std::string(uinfo::fashion_mnist_directory);
+  std::string data;  // empty: the data set's default directory
   int threads = 0;
-  uinfo::cli::Output output{.dir = "results/fashion"};
+  uinfo::cli::Output output;  // empty dir: results/DATASET[-MODEL]
 };
 
 // Probes before the first step, at 1/8, 1/4 and 1/2 of the first epoch, and after every epoch.
@@ -52,18 +57,6 @@ std::vector<uinfo::DecoderFamily> decoder_families(const std::string& decoder) {
   return {uinfo::decoder_family_named(decoder)};
 }
 
-const std::vector<uinfo::LabelGrouping>& groupings() {
-  static const std::vector<uinfo::LabelGrouping> all = uinfo::fashion_mnist_groupings();
-  return all;
-}
-
-const uinfo::LabelGrouping* grouping_named(const std::string& name) {
-  for (const auto& g : groupings()) {
-    if (g.name == name) return &g;
-  }
-  return nullptr;
-}
-
 // "clothing / footwear / bags": a grouping's names are not gnuplot text, whose _ is a subscript.
 std::string group_names(const uinfo::LabelGrouping& grouping) {
   std::string names;
@@ -71,25 +64,23 @@ std::string group_names(const uinfo::LabelGrouping& grouping) {
   return names;
 }
 
-std::string grouping_names() {
-  std::string names;
-  for (const auto& g : groupings()) names += (names.empty() ? "" : ", ") + g.name;
-  return names;
-}
-
 // All seeds, in parallel; rows reach info.csv in seed order as the seeds finish.
 template <class Model>
 std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
                          const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
-  const fashion::RunSettings run{.width = s.width,
-                                 .regime = s.regime,
-                                 .decoders = decoder_families(s.decoder),
-                                 .decoder_l2 = s.decoder_l2};
+  const fashion::RunSettings run{
+      .width = s.width,
+      .regime = s.regime,
+      .augment = s.augment,
+      .decoders = decoder_families(s.decoder),
+      .decoder_l2 = s.decoder_l2,
+      .reading = {fashion::probe_features_named(s.probe_features), s.map_limit}};
+  const fashion::Phase phases[] = {{.epochs = s.regime.epochs}};
   return uinfo::probing::run_seeds(
       {s.seeds.count, s.seeds.first, s.regime.epochs, s.threads, s.output.quiet}, dir, timing,
       [&](std::uint64_t seed, const std::function<void()>& epoch_done,
           uinfo::probing::Timing& seed_timing) {
-        return fashion::train_and_probe<Model>(run, data, seed, early_probes, epoch_done,
+        return fashion::train_and_probe<Model>(run, data, seed, phases, early_probes, epoch_done,
                                                seed_timing);
       });
 }
@@ -114,7 +105,8 @@ std::string epoch_tics(int epochs) {
 // info.png: a grid of labels (fine above, coarse below) x hidden layers, seeds thin and the mean
 // thick. The layers of a row share a y range fitted to that label's curves, so that a change of a
 // tenth of a bit shows; the panel titles give H(Y), the most a decoder could find.
-void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem::path& dir) {
+void plot(const Settings& s, const uinfo::LabelGrouping& grouping, const std::vector<Row>& rows,
+          const std::filesystem::path& dir) {
   const uinfo::probing::CurveData data(rows, dir);
   int layers = 0;
   // (decoder, label): the lowest and highest bits
@@ -136,7 +128,7 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
               epoch_tics(s.regime.epochs) + ")\n";
     script += "set multiplot layout 2," + std::to_string(layers) + " title '" +
               "uinfo-fashion: usable information (" + decoder + " decoder) while learning " +
-              group_names(*grouping_named(s.grouping)) + "; " + std::to_string(s.seeds.count) +
+              group_names(grouping) + "; " + std::to_string(s.seeds.count) +
               " seeds thin, mean thick; lr " + uinfo::shortest(s.regime.lr) + ", batch " +
               std::to_string(s.regime.batch) + ", momentum " + uinfo::shortest(s.regime.momentum) +
               ", weight decay " + uinfo::shortest(s.regime.weight_decay) + "'\n";
@@ -146,7 +138,7 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
       for (int layer = 1; layer <= layers; ++layer) {
         script += "set title '" + label + " label (H = " + decimals(h_bits.at(label), 2) +
                   " bits), hidden layer " + std::to_string(layer) + " (" +
-                  std::to_string(units.at(layer)) + " units)'\n";
+                  std::to_string(units.at(layer)) + " features)'\n";
         script += "set xlabel 'epoch (square-root scale)'\nset ylabel 'bits'\nset yrange [" +
                   decimals(low - pad, 3) + ":" + decimals(high + pad, 3) + "]\n";
         script +=
@@ -195,8 +187,9 @@ std::vector<double> final_task_accuracy(const std::vector<Row>& rows) {
 
 // What the run trained and probed on, as loaded (the settings say what was asked for).
 uinfo::record::Json data_json(const fashion::Data& data) {
-  return {{"coarse_classes", data.coarse_classes},
-          {"train_samples", data.train.size()},
+  return {{"image_shape", uinfo::to_string(data.shape)},
+          {"coarse_classes", data.coarse_classes},
+          {"train_samples", data.train_x.cols()},
           {"probe_train_samples", data.probe_train_x.cols()},
           {"probe_test_samples", data.probe_test_x.cols()},
           {"probe_source", "test split"}};
@@ -208,20 +201,29 @@ int main(int argc, char** argv) try {
   Settings s;
   uinfo::cli::Command command{
       "uinfo-fashion",
-      "Trains a network on coarse labels of Fashion-MNIST (groups of its 10 classes) with SGD and\n"
-      "measures, during training, the usable information about the fine labels (not needed by\n"
-      "the task) and the coarse labels in every hidden layer, over several seeds in parallel.\n"
+      "Trains a network on coarse labels of Fashion-MNIST, CIFAR-10 or CIFAR-100 (groups of their\n"
+      "classes) with SGD and measures, during training, the usable information about the fine\n"
+      "labels (not needed by the task) and the coarse labels in every hidden layer, over several\n"
+      "seeds in parallel. A convolutional layer is read as the mean of each channel over its\n"
+      "pixels (--probe-features means), or as its whole map where that is small (map).\n"
       "The probe images come from the official test split, never from the network's training\n"
       "images: half of them train the decoders, the other half is held out to measure the\n"
       "information and the network's coarse accuracy. Writes OUT/info.csv (one row per\n"
       "measurement), OUT/info_mean.csv, OUT/run.json and OUT/info.png (fine and coarse\n"
       "information vs epoch per layer)."};
   command.setting("--model", s.model, "network: " + fashion::model_help());
-  command.setting("--width", s.width, "units of the last hidden layer");
+  command.setting("--widen", s.widen, "allcnn and resnet8: 1, or 2 for twice the channels");
+  command.setting("--width", s.width, "mlp: units of the last hidden layer");
+  command.setting("--dataset", s.dataset, "fashion, cifar10 or cifar100 (the binary versions)");
   command.setting("--grouping", s.grouping,
-                  "coarse labels: garment_kind (clothing, footwear, bags) or tops (upper-body "
-                  "garments against the rest)");
+                  "coarse labels (default: the first): fashion: garment_kind (clothing, footwear, "
+                  "bags) or tops (upper-body garments against the rest); cifar10: "
+                  "vehicles_animals or kinds (road vehicles, air and sea vehicles, mammals, other "
+                  "animals); cifar100: superclass (its 20)");
   uinfo::cli::add_options(command, s.regime);
+  command.setting("--augment", s.augment,
+                  "random crops (zero padding of 4 pixels) and horizontal flips of the training "
+                  "images");
   uinfo::cli::add_options(command, s.seeds, "number of seeds (initial weights and batch orders)");
   command.setting(
       "--decoder", s.decoder,
@@ -229,44 +231,71 @@ int main(int argc, char** argv) try {
   command.setting("--decoder-l2", s.decoder_l2,
                   "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the "
                   "mean cross-entropy (scikit-learn's C = 1 / (l2 n))");
+  command.setting("--probe-features", s.probe_features,
+                  "what a convolutional layer is probed with: means (of each channel over its "
+                  "pixels) or map (the flattened map, where it has at most --map-limit values)");
+  command.setting("--map-limit", s.map_limit, "the largest map --probe-features map reads whole");
   command.setting("--train-samples", s.train_samples,
-                  "training images, class-balanced, from the 60000 of the training split");
+                  "training images, class-balanced; 0: all of the training split (60000 or "
+                  "50000)");
   command.setting("--probe-samples", s.probe_samples,
                   "test-split images for the probes, class-balanced, halved into decoder "
                   "training and held out");
-  command.setting("--data-dir", s.data, "directory of Fashion-MNIST's IDX files");
+  command.setting("--data-dir", s.data,
+                  "directory of the data set's files (default: " +
+                      std::string(uinfo::fashion_mnist_directory) +
+                      " for fashion, data for CIFAR: its binary batches, or the directory they "
+                      "were unpacked in)");
   command.option("--threads", s.threads, "worker threads; 0: one per core");
   uinfo::cli::add_options(command, s.output);
   command.parse(argc, argv);
   if (!fashion::is_model(s.model)) command.fail("--model must be one of " + fashion::model_help());
-  const uinfo::LabelGrouping* grouping = grouping_named(s.grouping);
-  if (!grouping) command.fail("--grouping must be one of " + grouping_names());
+  const fashion::DataSet* dataset = fashion::data_set_named(s.dataset);
+  if (!dataset) command.fail("--dataset must be one of " + fashion::data_set_names());
+  if (s.grouping.empty()) s.grouping = dataset->groupings.front().name;
+  const uinfo::LabelGrouping* grouping = fashion::grouping_named(*dataset, s.grouping);
+  if (!grouping) {
+    command.fail("--grouping must be one of " + fashion::grouping_names(*dataset) + " for " +
+                 s.dataset);
+  }
+  if (s.widen != 1 && s.widen != 2) command.fail("--widen must be 1 or 2");
+  if (s.widen != 1 && s.model == "mlp") command.fail("--widen applies to allcnn and resnet8 only");
+  if (s.probe_features != "means" && s.probe_features != "map")
+    command.fail("--probe-features must be means or map");
+  if (s.map_limit < 1) command.fail("--map-limit must be at least 1");
+  if (s.data.empty()) s.data = dataset->default_directory;
+  if (s.output.dir.empty())
+    s.output.dir = "results/" + s.dataset + (s.model == "mlp" ? "" : "-" + s.model);
   if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
     command.fail("--decoder must be linear, mlp or both");
   if (s.width < 1) command.fail("--width must be at least 1");
   uinfo::cli::check(command, s.regime);
   uinfo::cli::check(command, s.seeds);
   if (s.decoder_l2 < 0) command.fail("--decoder-l2 must be at least 0");
-  if (s.train_samples < 10 || s.train_samples > 60000)
-    command.fail("--train-samples must lie in [10, 60000]");
+  if (s.train_samples != 0 && s.train_samples < 10)
+    command.fail("--train-samples must be 0 (all) or at least 10");
   if (s.probe_samples < 20 || s.probe_samples > 10000)
     command.fail("--probe-samples must lie in [20, 10000], the size of the test split");
 
   const auto start = std::chrono::steady_clock::now();
   uinfo::probing::Timing timing;  // summed over seeds
   const std::filesystem::path dir = s.output.dir;
-  const fashion::Data data =
-      fashion::load_data(s.data, *grouping, s.train_samples, s.probe_samples);
+  const fashion::Data data = fashion::load_data({.data_set = s.dataset,
+                                                 .directory = s.data,
+                                                 .grouping = s.grouping,
+                                                 .train_samples = s.train_samples,
+                                                 .probe_samples = s.probe_samples});
   uinfo::program::prepare_output_directory(dir);
   uinfo::program::running();
-  const std::vector<Row> rows = fashion::with_model(
-      s.model, [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
+  const std::vector<Row> rows =
+      fashion::with_model(s.model, s.widen, data.shape,
+                          [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uinfo::record::Json record = command.record();
   record["data"] = data_json(data);
   record["summary"] = uinfo::probing::summarise(rows, dir);
-  plot(s, rows, dir);
+  plot(s, *grouping, rows, dir);
   record["final_task_accuracy"] = final_task_accuracy(rows);
   record["wall_seconds"] = seconds;
   record["seed_seconds"] = timing.total_seconds;

@@ -9,11 +9,13 @@
 // of its ceiling, within 0.003 of its peak; coarse accuracy 0.973-0.988.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "program.hpp"
@@ -53,6 +55,29 @@ std::vector<double> json_numbers(const std::string& json, const std::string& key
   const nlohmann::json parsed = parse_json(json);
   if (!parsed.contains(key)) FAIL("no array \"" << key << "\" in " << json);
   return parsed[key].get<std::vector<double>>();
+}
+
+// The hidden layers that info.csv has rows for, in order (its header names the `layer` column).
+std::vector<int> probed_layers(const std::string& csv) {
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  std::istringstream header(line);
+  int column = 0, layer_column = -1;
+  for (std::string name; std::getline(header, name, ','); ++column) {
+    if (name == "layer") layer_column = column;
+  }
+  REQUIRE(layer_column >= 0);
+  std::vector<int> layers;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string field;
+    for (int c = 0; c <= layer_column; ++c) std::getline(fields, field, ',');
+    const int layer = std::stoi(field);
+    if (std::find(layers.begin(), layers.end(), layer) == layers.end()) layers.push_back(layer);
+  }
+  std::sort(layers.begin(), layers.end());
+  return layers;
 }
 
 }  // namespace
@@ -114,5 +139,59 @@ TEST_CASE("a missing Fashion-MNIST directory is a clear error that names the Deb
   CHECK(r.status != 0);
   CHECK_THAT(r.err, Catch::Contains("uinfo-fashion: ") && Catch::Contains("absent") &&
                         Catch::Contains("dataset-fashion-mnist"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
+}
+
+TEST_CASE("the convolutional models train on the coarse labels and every ReLU is probed",
+          "[fashion]") {
+  if (!fashion_mnist_installed()) {
+    SUCCEED("skipped: Fashion-MNIST is not installed");
+    return;
+  }
+  // All-CNN's six ReLUs, ResNet-8's stem and three blocks.
+  for (const auto& [model, layers] :
+       {std::pair<std::string, int>{"allcnn", 6}, std::pair<std::string, int>{"resnet8", 4}}) {
+    INFO(model);
+    const ScratchDir dir("uinfo_fashion_" + model);
+    const auto r = run_program(UINFO_FASHION_PATH, dir.path,
+                               "--quiet --model " + model +
+                                   " --seeds 1 --epochs 1 --train-samples 2000 --probe-samples "
+                                   "400 --lr 0.02 --momentum 0.9 --out '" +
+                                   (dir.path / "out").string() + "'");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    std::vector<int> expected(static_cast<std::size_t>(layers));
+    for (int l = 0; l < layers; ++l) expected[static_cast<std::size_t>(l)] = l + 1;
+    CHECK(probed_layers(read_text(dir.path / "out" / "info.csv")) == expected);
+    const std::string run = read_text(dir.path / "out" / "run.json");
+    const std::string last = "linear/coarse/layer" + std::to_string(layers);
+    const auto accuracy = json_numbers(run, "final_task_accuracy");
+    REQUIRE(accuracy.size() == 1);
+    // One epoch of 2,000 images: MARGINS
+    CHECK(accuracy[0] >= 0.8);
+    CHECK(json_number(run, "final_bits_mean", last) >= 0.6);
+  }
+}
+
+TEST_CASE("uinfo-fashion rejects a model, widening or data set it does not have in one line",
+          "[fashion]") {
+  const ScratchDir dir("uinfo_fashion_bad_model");
+  const auto run = [&](const std::string& arguments) {
+    return run_program(UINFO_FASHION_PATH, dir.path,
+                       "--quiet " + arguments + " --out '" + (dir.path / "out").string() + "'");
+  };
+  const auto model = run("--model vgg");
+  CHECK(model.status == 2);
+  CHECK_THAT(model.err, Catch::Contains("--model must be one of mlp") &&
+                            Catch::Contains("allcnn") && Catch::Contains("resnet8"));
+  const auto widen = run("--model mlp --widen 2");
+  CHECK(widen.status == 2);
+  CHECK_THAT(widen.err, Catch::Contains("--widen applies to allcnn and resnet8 only"));
+  const auto features = run("--model allcnn --probe-features pixels");
+  CHECK(features.status == 2);
+  CHECK_THAT(features.err, Catch::Contains("--probe-features must be means or map"));
+  const auto cifar = run("--dataset cifar10 --data-dir '" + (dir.path / "absent").string() + "'");
+  CHECK(cifar.status == 2);
+  CHECK_THAT(cifar.err, Catch::Contains("uinfo-fashion: ") && Catch::Contains("absent"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
 }

@@ -49,10 +49,7 @@ fashion::Data noise_data() {
 }
 
 const fashion::RunSettings settings{.width = 8,
-                                    .lr = 0.05,
-                                    .batch = 32,
-                                    .momentum = 0,
-                                    .weight_decay = 0,
+                                    .regime = {.lr = 0.05, .batch = 32},
                                     .augment = false,
                                     .decoders = {DecoderFamily::linear},
                                     .decoder_l2 = 1e-3,

@@ -17,6 +17,7 @@
 #include "common/image_data.hpp"
 #include "common/image_probe.hpp"
 #include "common/probing.hpp"
+#include "common/regime.hpp"
 
 namespace fashion {
 
@@ -160,10 +161,7 @@ inline std::vector<Phase> perturbation_phases(const std::string& kind, int k, in
 // One seed's run.
 struct RunSettings {
   Index width;
-  double lr;
-  long batch;
-  double momentum;
-  double weight_decay;
+  uinfo::cli::Regime regime;  // its epochs are the phases'
   bool augment;  // random crops (4-pixel padding) and horizontal flips of the training images
   std::vector<uinfo::DecoderFamily> decoders;
   double decoder_l2;  // the linear decoder's penalty on its (whitened) weights
@@ -245,12 +243,13 @@ std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, c
           .labels = phase.labels == Labels::fine ? &data.train_fine : &data.train_coarse,
           .shape = data.shape,
           .engine = s.augment ? &augment : nullptr};
-      uinfo::Sgd sgd{{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay}};
+      const uinfo::cli::Regime& r = s.regime;
+      uinfo::Sgd sgd{{.lr = r.lr, .momentum = r.momentum, .weight_decay = r.weight_decay}};
       // Phase 0 shuffles with the seed itself; later phases with streams drawn from it.
       const uinfo::Rng rng{p == 0 ? seed : uinfo::Rng{seed}.engine(uinfo::Stream::user, p)()};
-      const Index steps = (train.size() + s.batch - 1) / s.batch;
+      const Index steps = (train.size() + r.batch - 1) / r.batch;
       uinfo::fit(net, sgd, uinfo::SoftmaxCrossEntropy{}, train,
-                 {.epochs = phase.epochs, .batch_size = s.batch, .rng = rng},
+                 {.epochs = phase.epochs, .batch_size = r.batch, .rng = rng},
                  uinfo::probing::ProbeSchedule<Net>(measure, early, epochs_before, phase.epochs,
                                                     steps, epoch_done));
       epochs_before += phase.epochs;
