@@ -241,11 +241,11 @@ int main(int argc, char** argv) try {
   command.setting("--probe-samples", s.probe_samples,
                   "test-split images for the probes, class-balanced, halved into decoder "
                   "training and held out");
-  command.setting("--data-dir", s.data,
-                  "directory of the data set's files (default: " +
-                      std::string(uinfo::fashion_mnist_directory) +
-                      " for fashion, data for CIFAR: its binary batches, or the directory they "
-                      "were unpacked in)");
+  command.setting(
+      "--data-dir", s.data,
+      "directory of the data set's files (default: " + std::string(uinfo::fashion_mnist_directory) +
+          " for fashion, data for CIFAR: its binary batches, or the directory they "
+          "were unpacked in)");
   command.option("--threads", s.threads, "worker threads; 0: one per core");
   uinfo::cli::add_options(command, s.output);
   command.parse(argc, argv);

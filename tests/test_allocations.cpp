@@ -204,8 +204,8 @@ template <Index Out, Index Stride = 1>
 using BareConv = Conv2d<Out, 3, Stride, 1, he_normal, Bias::none>;
 using ResNet = Sequential<float, ImageInput<1, 28, 28>, BareConv<16>, BatchNorm, Relu,
                           Residual<BareConv<16>, BatchNorm, Relu, BareConv<16>, BatchNorm>, Relu,
-                          Residual<BareConv<32, 2>, BatchNorm, Relu, BareConv<32>, BatchNorm>,
-                          Relu, GlobalAvgPool, Dense<10>>;
+                          Residual<BareConv<32, 2>, BatchNorm, Relu, BareConv<32>, BatchNorm>, Relu,
+                          GlobalAvgPool, Dense<10>>;
 
 Dataset<float> random_data(Index features, Index samples) {
   Engine engine = Rng{17}.engine(Stream::data);

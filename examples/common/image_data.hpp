@@ -142,8 +142,9 @@ inline Data load_data(const DataSettings& s) {
     throw uinfo::InvalidArgument("the grouping '" + s.grouping + "' is not one of " + set->name +
                                  "'s: " + grouping_names(*set));
   }
-  const std::filesystem::path directory =
-      s.directory.empty() ? std::filesystem::path(set->default_directory) : s.directory;
+  const std::filesystem::path directory = s.directory.empty()
+                                              ? std::filesystem::path(set->default_directory)
+                                              : std::filesystem::path(s.directory);
   const uinfo::Rng selection{0};
   uinfo::Engine engine = selection.engine(uinfo::Stream::data);
   // `count` images of a split; 0: all of them.
