@@ -147,13 +147,14 @@ inline Data load_data(const DataSettings& s) {
                                               : std::filesystem::path(s.directory);
   const uinfo::Rng selection{0};
   uinfo::Engine engine = selection.engine(uinfo::Stream::data);
-  // `count` images of a split; 0: all of them.
-  const auto take = [&](const uinfo::Dataset<float>& split, Index count, const char* which) {
+  // `count` images of a split, 0: all of them; `flag` and `name` say which when it has fewer.
+  const auto take = [&](const uinfo::Dataset<float>& split, Index count, const char* flag,
+                        const char* name) {
     if (count == 0) count = split.size();
     if (count > split.size()) {
-      throw uinfo::InvalidArgument(std::string(which) + ": asked for " + std::to_string(count) +
-                                   " images of " + set->name + "'s " + which +
-                                   " split, which holds " + std::to_string(split.size()));
+      throw uinfo::InvalidArgument(std::string(flag) + " is " + std::to_string(count) +
+                                   " but the " + name + " split in '" + directory.string() +
+                                   "' holds " + std::to_string(split.size()) + " images");
     }
     const auto order = balanced_order(split.labels, engine);
     return uinfo::detail::take_samples(split.x, split.labels,
@@ -166,13 +167,13 @@ inline Data load_data(const DataSettings& s) {
   data.grouping = grouping->name;
   {
     auto [x, fine] = take(load_split(*set, directory, uinfo::Split::train), s.train_samples,
-                          "the training images");
+                          "--train-samples", "training");
     data.train_x = std::move(x);
     data.train_fine = std::move(fine);
     data.train_coarse = uinfo::coarse_labels(data.train_fine, *grouping);
   }
-  auto [x, fine] =
-      take(load_split(*set, directory, uinfo::Split::test), s.probe_samples, "the probe images");
+  auto [x, fine] = take(load_split(*set, directory, uinfo::Split::test), s.probe_samples,
+                        "--probe-samples", "test");
   if (set->shape.channels > 1) {
     const auto statistics = uinfo::channel_statistics(data.train_x, set->shape.channels);
     uinfo::normalize_channels(data.train_x, statistics);
