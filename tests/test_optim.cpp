@@ -352,10 +352,10 @@ namespace {
 
 // 37 outputs are tiled with an overlapping last vector, 16 exactly, 3 by Eigen's product.
 using FusedMlp = Sequential<float, Input<20>, Dense<37>, Relu, Dense<16>, Tanh, Dense<3>>;
-// Dense layers inside a residual block, and convolutions and BatchNorm in blocks with identity
-// and projection shortcuts.
+// Dense layers inside residual blocks (identity shortcuts: a flat projection's BatchNorm would
+// refuse batch 1), and convolutions and BatchNorm in blocks with identity and projection shortcuts.
 using FusedResidualMlp = Sequential<float, Input<20>, Residual<Dense<37>, Relu, Dense<20>>, Tanh,
-                                    Residual<Dense<16>>, Dense<3>>;
+                                    Residual<Dense<20>>, Dense<3>>;
 template <Index Out, Index Stride = 1>
 using BareConv = Conv2d<Out, 3, Stride, 1, he_normal, Bias::none>;
 using FusedResNet =
