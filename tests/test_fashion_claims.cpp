@@ -167,9 +167,11 @@ TEST_CASE("the convolutional models train on the coarse labels and every ReLU is
     const std::string last = "linear/coarse/layer" + std::to_string(layers);
     const auto accuracy = json_numbers(run, "final_task_accuracy");
     REQUIRE(accuracy.size() == 1);
-    // One epoch of 2,000 images: MARGINS
-    CHECK(accuracy[0] >= 0.8);
-    CHECK(json_number(run, "final_bits_mean", last) >= 0.6);
+    // One epoch of 2,000 images must beat always answering clothing (60% of the images) and find
+    // a quarter of the coarse label's 1.30 bits in the last layer. Not yet calibrated on seeds:
+    // the sitting that wrote this test could not run the programs (see the closing note).
+    CHECK(accuracy[0] >= 0.7);
+    CHECK(json_number(run, "final_bits_mean", last) >= 0.3);
   }
 }
 
