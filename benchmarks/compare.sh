@@ -19,9 +19,8 @@
 # sees less of that than a ratio of medians.
 # then the batch-1 step against the memory passes it cannot avoid, timed alone, and the share of
 # the one-thread FMA peak that uinfo's MLP and CNN steps reach on the multiply-adds they execute.
-# uinfo
-# runs one network on one thread by design (parallelism goes across networks), so its rows at 2
-# threads time the same single-thread step against 2-thread peers.
+# uinfo runs one network on one thread by design (parallelism goes across networks), so its rows
+# at 2 threads time the same single-thread step against 2-thread peers.
 # uinfo's `_ftz` rows flush subnormals to zero (fit()'s default; see bench_mlp.cpp) and are
 # compared with the same, unflushed, peer runs; `_warm` is a re-probe from the previous weights.
 #
