@@ -142,7 +142,11 @@ TEST_CASE("a missing Fashion-MNIST directory is a clear error that names the Deb
   CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
 }
 
-TEST_CASE("the convolutional models train on the coarse labels and every ReLU is probed",
+// One epoch of 2,000 images at lr 0.02, momentum 0.9, one seed (measured once, load 12): ResNet-8
+// reached 90.5% coarse accuracy and 1.20 of the coarse label's 1.30 bits in its last block, where
+// All-CNN, without BatchNorm and from PyTorch's initial scale, had not left the majority answer
+// (clothing, 60%) yet; so All-CNN is checked for its probes only.
+TEST_CASE("the convolutional models run with every ReLU probed, and ResNet-8 learns in an epoch",
           "[fashion]") {
   if (!fashion_mnist_installed()) {
     SUCCEED("skipped: Fashion-MNIST is not installed");
@@ -163,15 +167,12 @@ TEST_CASE("the convolutional models train on the coarse labels and every ReLU is
     std::vector<int> expected(static_cast<std::size_t>(layers));
     for (int l = 0; l < layers; ++l) expected[static_cast<std::size_t>(l)] = l + 1;
     CHECK(probed_layers(read_text(dir.path / "out" / "info.csv")) == expected);
+    if (model != "resnet8") continue;
     const std::string run = read_text(dir.path / "out" / "run.json");
-    const std::string last = "linear/coarse/layer" + std::to_string(layers);
     const auto accuracy = json_numbers(run, "final_task_accuracy");
     REQUIRE(accuracy.size() == 1);
-    // One epoch of 2,000 images must beat always answering clothing (60% of the images) and find
-    // a quarter of the coarse label's 1.30 bits in the last layer. Not yet calibrated on seeds:
-    // the sitting that wrote this test could not run the programs (see the closing note).
-    CHECK(accuracy[0] >= 0.7);
-    CHECK(json_number(run, "final_bits_mean", last) >= 0.3);
+    CHECK(accuracy[0] >= 0.8);
+    CHECK(json_number(run, "final_bits_mean", "linear/coarse/layer4") >= 0.9);
   }
 }
 
