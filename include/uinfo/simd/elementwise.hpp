@@ -2,7 +2,8 @@
 //
 // An op is a function object whose call operator is a template, valid both for `Scalar` and for
 // `xsimd::batch<Scalar>`; the same op then runs vectorised (`map`, `zip`) or one element at a
-// time (`map_scalar`, `zip_scalar`), and the tests check that the two agree.
+// time (`map_scalar`, `zip_scalar`), and the tests check that the two agree; `transform` takes
+// any number of inputs.
 // Define UINFO_NO_SIMD to make the vectorised entry points use the scalar loops.
 #pragma once
 
@@ -20,44 +21,44 @@ T select(bool condition, T if_true, T if_false) {
 }
 using xsimd::select;
 
+// out[i] = op(in[i]...) for any number of inputs, one element at a time.
+template <class S, class Op, class... In>
+void transform_scalar(S* out, Index n, Op op, const In*... in) {
+  for (Index i = 0; i < n; ++i) out[i] = op(in[i]...);
+}
+
+// The same, vectorised (out may be one of the inputs).
+template <class S, class Op, class... In>
+void transform(S* out, Index n, Op op, const In*... in) {
+#ifdef UINFO_NO_SIMD
+  transform_scalar(out, n, op, in...);
+#else
+  using Batch = xsimd::batch<S>;
+  constexpr Index width = Batch::size;
+  Index i = 0;
+  for (; i + width <= n; i += width) op(Batch::load_unaligned(in + i)...).store_unaligned(out + i);
+  transform_scalar(out + i, n - i, op, (in + i)...);
+#endif
+}
+
 // out[i] = op(in[i])
 template <class S, class Op>
 void map_scalar(const S* in, S* out, Index n, Op op) {
-  for (Index i = 0; i < n; ++i) out[i] = op(in[i]);
+  transform_scalar(out, n, op, in);
+}
+template <class S, class Op>
+void map(const S* in, S* out, Index n, Op op) {
+  transform(out, n, op, in);
 }
 
 // out[i] = op(a[i], b[i])
 template <class S, class Op>
 void zip_scalar(const S* a, const S* b, S* out, Index n, Op op) {
-  for (Index i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
+  transform_scalar(out, n, op, a, b);
 }
-
-template <class S, class Op>
-void map(const S* in, S* out, Index n, Op op) {
-#ifdef UINFO_NO_SIMD
-  map_scalar(in, out, n, op);
-#else
-  using Batch = xsimd::batch<S>;
-  constexpr Index width = Batch::size;
-  Index i = 0;
-  for (; i + width <= n; i += width) op(Batch::load_unaligned(in + i)).store_unaligned(out + i);
-  map_scalar(in + i, out + i, n - i, op);
-#endif
-}
-
 template <class S, class Op>
 void zip(const S* a, const S* b, S* out, Index n, Op op) {
-#ifdef UINFO_NO_SIMD
-  zip_scalar(a, b, out, n, op);
-#else
-  using Batch = xsimd::batch<S>;
-  constexpr Index width = Batch::size;
-  Index i = 0;
-  for (; i + width <= n; i += width) {
-    op(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i)).store_unaligned(out + i);
-  }
-  zip_scalar(a + i, b + i, out + i, n - i, op);
-#endif
+  transform(out, n, op, a, b);
 }
 
 // out[i] = in[i]; returns whether every value was finite.
