@@ -17,6 +17,7 @@
 #include "uinfo/layers/sigmoid.hpp"
 #include "uinfo/layers/tanh.hpp"
 #include "uinfo/simd/elementwise.hpp"
+#include "uinfo/simd/normal.hpp"
 #include "uinfo/simd/update.hpp"
 
 using uinfo::Index;
@@ -299,4 +300,109 @@ TEMPLATE_TEST_CASE("copy_finite copies every value and finds a NaN or infinity a
       }
     }
   }
+}
+
+TEMPLATE_TEST_CASE("transform with several inputs agrees exactly with the scalar loop", "[simd]",
+                   float, double) {
+  using S = TestType;
+  uinfo::Engine engine = uinfo::Rng{6}.engine(uinfo::Stream::user);
+  const auto op = [](auto a, auto b, auto c) { return (a + b) * c - a; };
+  for (const Index n : lengths()) {
+    const auto a = normal_array<S>(n, engine), b = normal_array<S>(n, engine),
+               c = normal_array<S>(n, engine);
+    std::vector<S> simd(a.size()), scalar(a.size());
+    uinfo::simd::transform(simd.data(), n, op, a.data(), b.data(), c.data());
+    uinfo::simd::transform_scalar(scalar.data(), n, op, a.data(), b.data(), c.data());
+    INFO("length " << n);
+    CHECK(simd == scalar);
+    auto in_place = a;  // out may be an input
+    uinfo::simd::transform(in_place.data(), n, op, in_place.data(), b.data(), c.data());
+    CHECK(in_place == scalar);
+  }
+}
+
+namespace {
+
+// Standard normal draws added to zeros by add_normal, over many calls of length n.
+std::vector<float> normal_draws(uinfo::Engine& engine, Index n, Index calls) {
+  std::vector<float> all;
+  std::vector<float> x(static_cast<std::size_t>(n));
+  for (Index k = 0; k < calls; ++k) {
+    std::fill(x.begin(), x.end(), 0.0f);
+    uinfo::simd::add_normal(engine, x.data(), n, 1.0f);
+    all.insert(all.end(), x.begin(), x.end());
+  }
+  return all;
+}
+
+// The standard normal distribution function.
+double normal_cdf(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("vectorised normal noise agrees exactly with the scalar lanes", "[simd]", float,
+                   double) {
+  using S = TestType;
+  for (const Index n : lengths()) {
+    std::vector<S> simd(static_cast<std::size_t>(n), S(1)), scalar = simd;
+    uinfo::Engine a{21}, b{21};
+    uinfo::simd::add_normal(a, simd.data(), n, S(0.5));
+    uinfo::simd::add_normal_scalar(b, scalar.data(), n, S(0.5));
+    INFO("length " << n);
+    CHECK(simd == scalar);
+    CHECK(a == b);  // both drew the same seeds from the engine
+    CHECK(std::all_of(simd.begin(), simd.end(), [](S v) { return v != S(1); }));  // all added to
+  }
+}
+
+TEST_CASE("vectorised normal noise has the standard normal distribution", "[simd]") {
+  uinfo::Engine engine = uinfo::Rng{22}.engine(uinfo::Stream::user);
+  // Blocks of one recurrent step (300 units x 20 trials) and an odd length with a tail.
+  for (const Index n : {Index{6000}, Index{37}}) {
+    const auto z = normal_draws(engine, n, 400000 / n);
+    const double count = static_cast<double>(z.size());
+    double sum = 0, sum_sq = 0, sum_fourth = 0;
+    for (const float v : z) {
+      sum += v;
+      sum_sq += static_cast<double>(v) * v;
+      sum_fourth += static_cast<double>(v) * v * v * v;
+    }
+    INFO("length " << n << ", " << z.size() << " draws");
+    CHECK(sum / count == Approx(0.0).margin(5 / std::sqrt(count)));
+    CHECK(sum_sq / count == Approx(1.0).margin(5 * std::sqrt(2.0 / count)));
+    CHECK(sum_fourth / count == Approx(3.0).margin(5 * std::sqrt(96.0 / count)));
+    // Kolmogorov-Smirnov: the largest gap between the empirical and the normal distribution
+    // function, against its 0.1% critical value 1.95 / sqrt(count).
+    auto sorted = z;
+    std::sort(sorted.begin(), sorted.end());
+    double gap = 0;
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      const double f = normal_cdf(sorted[i]);
+      gap = std::max(
+          {gap, f - static_cast<double>(i) / count, static_cast<double>(i + 1) / count - f});
+    }
+    CHECK(gap < 1.95 / std::sqrt(count));
+    // The tails: beyond 3 and 4 standard deviations about as often as they should be.
+    const auto beyond = [&](double t) {
+      return static_cast<double>(
+          std::count_if(z.begin(), z.end(), [&](float v) { return std::abs(v) > t; }));
+    };
+    for (const double t : {3.0, 4.0}) {
+      const double expected = 2 * normal_cdf(-t) * count;
+      CHECK(beyond(t) == Approx(expected).margin(5 * std::sqrt(expected)));
+    }
+  }
+  // Consecutive calls, other seeds and the two values of a pair are not correlated.
+  const auto z = normal_draws(engine, 64, 20000);
+  const auto pair = static_cast<std::size_t>(uinfo::simd::normal_detail::lanes);
+  double lag_one = 0, lag_pair = 0, sq = 0;
+  for (std::size_t i = 0; i + pair < z.size(); ++i) {
+    lag_one += static_cast<double>(z[i]) * z[i + 1];
+    lag_pair += static_cast<double>(z[i]) * z[i + pair];  // the same lane's other value
+    sq += static_cast<double>(z[i]) * z[i];
+  }
+  CHECK(lag_one / sq == Approx(0.0).margin(5 / std::sqrt(static_cast<double>(z.size()))));
+  CHECK(lag_pair / sq == Approx(0.0).margin(5 / std::sqrt(static_cast<double>(z.size()))));
 }
