@@ -160,3 +160,51 @@ TEST_CASE("tiled products match Eigen's and give every element once", "[product]
   check_tiled_products<float>();
   check_tiled_products<double>();
 }
+
+namespace {
+
+// The narrow product (fewer result rows than a vector) against Eigen's, for every row count it
+// is instantiated with below a vector, sums of a vector's length, with a tail and long, and
+// column counts around its tiles of 4, 2 and 1.
+template <class S, int M>
+void check_narrow_product(Engine& engine) {
+  const Index width = xsimd::batch<S>::size;
+  if (M >= width) return;
+  for (const Index k : {width, width + 3, 3 * width, Index{300}}) {
+    for (const Index n : {1, 2, 3, 4, 5, 7, 9, 20}) {
+      INFO(M << " x " << n << ", sums of " << k);
+      const Matrix<S> w = random_matrix(M, k, engine).template cast<S>(),
+                      x = random_matrix(k, n, engine).template cast<S>(),
+                      bias = random_matrix(M, 1, engine).template cast<S>();
+      const Matrix<S> w_transposed = w.transpose();
+      Matrix<S> y = Matrix<S>::Constant(M, n, S(7));
+      simd::multiply_narrow<M, S>(MatrixView<S>(y.data(), M, n), {w_transposed.data(), k, M},
+                                  {x.data(), k, n}, bias.data());
+      const Matrix<S> expected = (w * x).colwise() + bias.col(0);
+      CHECK((y - expected).template cast<double>().cwiseAbs().maxCoeff() <=
+            1e-6 * static_cast<double>(k));
+      simd::multiply_narrow<M, S>(MatrixView<S>(y.data(), M, n), {w_transposed.data(), k, M},
+                                  {x.data(), k, n}, nullptr);
+      CHECK((y - w * x).template cast<double>().cwiseAbs().maxCoeff() <=
+            1e-6 * static_cast<double>(k));
+    }
+  }
+}
+
+template <class S>
+void check_narrow_products() {
+  Engine engine = Rng{8}.engine(Stream::user);
+  check_narrow_product<S, 1>(engine);
+  check_narrow_product<S, 2>(engine);
+  check_narrow_product<S, 3>(engine);
+  check_narrow_product<S, 5>(engine);
+  check_narrow_product<S, 7>(engine);
+  check_narrow_product<S, 15>(engine);
+}
+
+}  // namespace
+
+TEST_CASE("the narrow product matches Eigen's", "[product][simd]") {
+  check_narrow_products<float>();
+  check_narrow_products<double>();
+}

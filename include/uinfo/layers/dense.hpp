@@ -64,6 +64,13 @@ class DenseLayer {
       simd::multiply(y, w, x, bias_.value.data());
       return;
     }
+    if constexpr (can_be_narrow) {
+      if (narrow(x.rows())) {
+        transposed_ = w.transpose();
+        simd::multiply_narrow<Out>(y, view(transposed_), x, bias_.value.data());
+        return;
+      }
+    }
     y.colwise() = bias_.value.col(0);
     forward_product_.template accumulate<Op::plain, Op::plain>(y, w, x);
   }
@@ -108,9 +115,24 @@ class DenseLayer {
     return view(constraint_.active() ? effective_ : weight_.value);
   }
 
+  // A layer with fewer outputs than a vector (a readout of a few values at every step of a
+  // sequence) from at least a vector of inputs: Eigen's GEMM would pack all of x or dy for these
+  // few rows, so its products are dot products over the inputs (forward) or tiled over them, with
+  // the weights transposed (input and weight gradients).
+  static constexpr bool can_be_narrow =
+      Out != dynamic && Out < static_cast<Index>(xsimd::batch<S>::size);
+  static constexpr bool narrow(Index inputs) {
+    return can_be_narrow && simd::narrow_rows<S>(Out, inputs);
+  }
+
   void bias_and_input_gradients(ConstMatrixView<S> dy, MatrixView<S>* dx) {
     bias_.gradient.noalias() = dy.rowwise().sum();
-    if (dx) input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, weights(), dy);
+    if (!dx) return;
+    if (narrow(dx->rows())) {
+      simd::multiply(*dx, view(transposed_), dy, static_cast<const S*>(nullptr));
+      return;
+    }
+    input_gradient_product_.template assign<Op::transposed, Op::plain>(*dx, weights(), dy);
   }
 
   // dW = dy xᵀ, handed to `consume` (a simd::Store or an optimizer's simd::BoundUpdate) vector by
@@ -123,6 +145,14 @@ class DenseLayer {
       simd::multiply_transposed(dy, x, consume);
       return;
     }
+    if (narrow(x.rows())) {  // gᵀ = x dyᵀ, tiled over the inputs
+      transposed_gradient_.resize(g.cols(), g.rows());
+      const simd::Store<S> store{transposed_gradient_.data()};
+      simd::multiply_transposed(x, dy, store);
+      g = transposed_gradient_.transpose();
+      consume.apply_all(g.size(), g.data());
+      return;
+    }
     weight_gradient_product_.template assign<Op::plain, Op::transposed>(
         MatrixView<S>(g.data(), g.rows(), g.cols()), dy, x);
     consume.apply_all(g.size(), g.data());
@@ -131,7 +161,8 @@ class DenseLayer {
   Parameter<S> weight_;  // outputs x inputs
   Parameter<S> bias_;    // outputs x 1
   WeightConstraint<S> constraint_;
-  Matrix<S> effective_;  // the constrained weights of the last forward pass
+  Matrix<S> effective_;                         // the constrained weights of the last forward pass
+  Matrix<S> transposed_, transposed_gradient_;  // narrow layers: inputs x outputs
   Buffer<S> output_;
   Product<S> forward_product_, weight_gradient_product_, input_gradient_product_;
 };

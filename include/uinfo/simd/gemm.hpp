@@ -34,6 +34,20 @@ constexpr bool tiles_rows(Index rows) {
 #endif
 }
 
+// Whether multiply_narrow takes a result with this many rows from sums over k terms: fewer rows
+// than a vector, at least a vector of terms.
+template <class S>
+constexpr bool narrow_rows(Index rows, Index k) {
+#ifdef UINFO_NO_SIMD
+  (void)rows;
+  (void)k;
+  return false;
+#else
+  return rows < static_cast<Index>(xsimd::batch<S>::size) &&
+         k >= static_cast<Index>(xsimd::batch<S>::size);
+#endif
+}
+
 // A consumer that stores the result's vectors at out (column-major, contiguous).
 template <class S>
 struct Store {
@@ -189,6 +203,43 @@ void multiply_transposed(ConstMatrixView<S> a, ConstMatrixView<S> b, Consume& co
   detail::tiled_product<Op::transposed>(
       detail::Operands<S>{a.rows(), b.rows(), a.cols(), a.data(), b.data(), b.rows(), nullptr},
       consume);
+}
+
+// c = a b + bias 1ᵀ (bias: M values, or null) for a result of M < one vector of rows (a readout
+// of a few outputs at every step of a sequence), from aᵀ (k x M, so that each row of a is
+// contiguous): each element is a dot product over k, vectorised along k with one accumulator per
+// output and column of a tile of G columns and summed across lanes at the end; the k % width last
+// terms are added one by one. Eigen's GEMM would pack all of b for these few rows.
+template <int M, class S>
+void multiply_narrow(MatrixView<S> c, ConstMatrixView<S> a_transposed, ConstMatrixView<S> b,
+                     const S* bias) {
+  using Batch = xsimd::batch<S>;
+  constexpr Index width = Batch::size;
+  constexpr int G = M <= 2 ? 4 : M <= 4 ? 2 : 1;  // at most 8 accumulators
+  const Index k = b.rows(), full = k - k % width, n = b.cols();
+  auto columns = [&]<int NC>(Index j) {
+    Batch acc[M][NC];
+    for (int o = 0; o < M; ++o)
+      for (int q = 0; q < NC; ++q) acc[o][q] = Batch(S(0));
+    for (Index p = 0; p < full; p += width) {
+      Batch x[NC];
+      for (int q = 0; q < NC; ++q) x[q] = Batch::load_unaligned(b.data() + (j + q) * k + p);
+      for (int o = 0; o < M; ++o) {
+        const Batch w = Batch::load_unaligned(a_transposed.data() + o * k + p);
+        for (int q = 0; q < NC; ++q) acc[o][q] = xsimd::fma(w, x[q], acc[o][q]);
+      }
+    }
+    for (int q = 0; q < NC; ++q) {
+      for (int o = 0; o < M; ++o) {
+        S sum = xsimd::hadd(acc[o][q]);
+        for (Index p = full; p < k; ++p) sum += a_transposed(p, o) * b(p, j + q);
+        c(o, j + q) = bias ? bias[o] + sum : sum;
+      }
+    }
+  };
+  Index j = 0;
+  for (; j + G <= n; j += G) columns.template operator()<G>(j);
+  for (; j < n; ++j) columns.template operator()<1>(j);
 }
 
 }  // namespace uinfo::simd
