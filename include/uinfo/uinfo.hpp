@@ -21,6 +21,7 @@
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/core/timeline.hpp"
 
+#include "uinfo/simd/block_sparse.hpp"
 #include "uinfo/simd/elementwise.hpp"
 #include "uinfo/simd/math.hpp"
 #include "uinfo/simd/normal.hpp"
