@@ -30,6 +30,7 @@
 #include "uinfo/layers/relu.hpp"
 #include "uinfo/layers/weight_constraint.hpp"
 #include "uinfo/simd/elementwise.hpp"
+#include "uinfo/simd/gemm.hpp"
 #include "uinfo/simd/normal.hpp"
 #include "uinfo/simd/recurrent_product.hpp"
 
@@ -140,45 +141,50 @@ class RateRnnLayer {
     const Index n = units(), steps = time.steps, trials = time.trials;
     options_.input_constraint.effective(w_in_.value, w_in_eff_);
     options_.recurrent_constraint.effective(w_rec_.value, w_rec_eff_);
-    recurrent_.prepare(w_rec_eff_);
+    recurrent_.prepare(w_rec_eff_, zero_weights_that_learn());
 
     const ConstMatrixView<S> input = noisy_input(u);
-    auto r = output_.reshape(n, steps * trials);
-    // Every step's input drive at once: one product over all steps.
-    r.colwise() = bias_.value.col(0);
-    input_product_.template accumulate<Op::plain, Op::plain>(r, view(w_in_eff_), input);
-
+    // The rates r_{-1} = f(x0) of every trial, then r_0 ... r_{T-1} (the output), so that step
+    // t reads r_{t-1} just before its own block and the weight gradient pairs every step's
+    // gradient with the rates before it in one product.
+    auto rates = rates_.reshape(n, (steps + 1) * trials);
     initial_rates_.resize(n);
     const auto x0 = x0_.value.col(0);
     simd::map(x0.data(), initial_rates_.data(), n, [](auto v) { return Fn::value(v); });
-    auto r_prev = initial_.reshape(n, trials);
-    r_prev.colwise() = initial_rates_;
+    rates.leftCols(trials).colwise() = initial_rates_;
+    MatrixView<S> r(rates.data() + n * trials, n, steps * trials);
+    // Every step's input drive at once: one product over all steps.
+    if (simd::tiles_rows<S>(n)) {
+      simd::multiply(r, view(w_in_eff_), input, bias_.value.data());
+    } else {
+      r.colwise() = bias_.value.col(0);
+      input_product_.template accumulate<Op::plain, Op::plain>(r, view(w_in_eff_), input);
+    }
+
     auto x = state_.reshape(n, trials);
     if constexpr (Leaky) x.colwise() = x0;
-
     const S alpha = static_cast<S>(options_.alpha);
     const S noise = static_cast<S>(std::sqrt(2 / options_.alpha) * options_.recurrent_noise);
-    const S* previous = r_prev.data();  // r_{t-1}
+    const Index block = n * trials;  // one step
     for (Index t = 0; t < steps; ++t) {
-      auto a = r.middleCols(t * trials, trials);  // holds the input drive; becomes r_t
-      MatrixView<S> drive(a.data(), n, trials);
-      recurrent_.accumulate(drive, ConstMatrixView<S>(previous, n, trials));
-      if (noise != S(0)) simd::add_normal(noise_, drive.data(), drive.size(), noise);
+      S* drive = r.data() + t * block;  // holds the input drive; becomes r_t
+      recurrent_.accumulate(MatrixView<S>(drive, n, trials),
+                            ConstMatrixView<S>(drive - block, n, trials));
+      if (noise != S(0)) simd::add_normal(noise_, drive, block, noise);
       if constexpr (Leaky) {
-        simd::zip(x.data(), drive.data(), x.data(), x.size(),
+        simd::zip(x.data(), drive, x.data(), block,
                   [=](auto state, auto d) { return state + alpha * (d - state); });
-        simd::map(x.data(), drive.data(), x.size(), [](auto v) { return Fn::value(v); });
+        simd::map(x.data(), drive, block, [](auto v) { return Fn::value(v); });
       } else {
-        simd::map(drive.data(), drive.data(), drive.size(), [](auto v) { return Fn::value(v); });
+        simd::map(drive, drive, block, [](auto v) { return Fn::value(v); });
       }
-      previous = drive.data();
     }
     if (options_.rate_l2 > 0) rate_penalty_ = options_.rate_l2 * mean_square_of_real_rates();
   }
 
   void backward(ConstMatrixView<S> u, ConstMatrixView<S> dy, MatrixView<S>* du) {
     const Index n = units(), steps = time_.steps(), trials = time_.trials();
-    const ConstMatrixView<S> r = std::as_const(output_).view();
+    const ConstMatrixView<S> r = output();
     const S alpha = static_cast<S>(options_.alpha);
     const bool omega = options_.vanishing_gradient > 0;
     // g_t = alpha dL/dx_t, the gradient of the step's drive, for every step.
@@ -191,29 +197,35 @@ class RateRnnLayer {
       omega_left_.reshape(n, steps * trials).setZero();
       omega_right_.reshape(n, steps * trials).setZero();
     }
-    const double rate_scale = options_.rate_l2 > 0 ? 2 * options_.rate_l2 / real_values() : 0;
+    const auto rate_scale =
+        static_cast<S>(options_.rate_l2 > 0 ? 2 * options_.rate_l2 / real_values() : 0);
     omega_sum_ = 0;
     omega_count_ = 0;
+    Index shortest = steps;
+    for (Index b = 0; b < trials; ++b) shortest = std::min(shortest, length(b));
     for (Index t = steps - 1; t >= 0; --t) {
       const Index first = t * trials;
-      for (Index b = 0; b < trials; ++b) {
-        auto dx = g.col(first + b);
-        if (t >= length(b)) {  // padding: no gradient (so none reaches the steps before)
-          dx.setZero();
-          continue;
-        }
-        const auto rate = r.col(first + b);
-        // dL/dx_t = (dL/dr_t) f'(x_t) + (1 - alpha) dL/dx_{t+1}
-        for (Index i = 0; i < n; ++i) {
-          S dr = dy(i, first + b) + through_w(i, b);
-          if (rate_scale != 0) dr += static_cast<S>(rate_scale) * rate(i);
-          dx(i) = dr * Fn::derivative_from_output(rate(i)) + carry(i, b);
+      // dL/dx_t = (dL/dr_t) f'(x_t) + (1 - alpha) dL/dx_{t+1}, written where g_t goes
+      if (t < shortest) {
+        state_gradient(g.col(first).data(), n * trials, dy.col(first).data(), through_w.data(),
+                       r.col(first).data(), carry.data(), rate_scale);
+      } else {
+        for (Index b = 0; b < trials; ++b) {
+          S* dx = g.col(first + b).data();
+          if (t >= length(b)) {  // padding: no gradient (so none reaches the steps before)
+            std::fill(dx, dx + n, S(0));
+          } else {
+            state_gradient(dx, n, dy.col(first + b).data(), through_w.col(b).data(),
+                           r.col(first + b).data(), carry.col(b).data(), rate_scale);
+          }
         }
       }
-      auto dx_t = g.middleCols(first, trials);
-      if constexpr (Leaky) carry = (S(1) - alpha) * dx_t;
-      dx_t *= alpha;  // now g_t
-      recurrent_.assign_transposed(through_w, ConstMatrixView<S>(dx_t.data(), n, trials));
+      S* dx_t = g.col(first).data();
+      if constexpr (Leaky) {
+        simd::map(dx_t, carry.data(), n * trials, [=](auto v) { return (S(1) - alpha) * v; });
+      }
+      simd::map(dx_t, dx_t, n * trials, [=](auto v) { return alpha * v; });  // now g_t
+      recurrent_.assign_transposed(through_w, ConstMatrixView<S>(dx_t, n, trials));
       if (omega) omega_terms(t, alpha);
       if (t > 0 && !time_.gradient_crosses(t)) {
         carry.setZero();
@@ -230,7 +242,11 @@ class RateRnnLayer {
     return rate_penalty_ + omega;
   }
 
-  ConstMatrixView<S> output() const { return output_.view(); }
+  // The rates r_t of the last forward pass, units x steps * trials.
+  ConstMatrixView<S> output() const {
+    const Index block = units() * time_.trials();
+    return {rates_.view().data() + block, units(), time_.steps() * time_.trials()};
+  }
   std::array<Parameter<S>*, 4> parameters() { return {&w_in_, &w_rec_, &bias_, &x0_}; }
   std::array<const Parameter<S>*, 4> parameters() const { return {&w_in_, &w_rec_, &bias_, &x0_}; }
   std::array<Engine*, 1> engines() { return {&noise_}; }
@@ -265,13 +281,45 @@ class RateRnnLayer {
   static constexpr const char* spec_name() { return Leaky ? "LeakyRnn" : "ElmanRnn"; }
   static ConstMatrixView<S> view(const Matrix<S>& m) { return {m.data(), m.rows(), m.cols()}; }
 
+  // dx = (dy + w_g + rate_scale r) f'(r) + carry over n values: the gradient of the state at one
+  // step from that of its rates (through the output and the next step) and of the next state.
+  static void state_gradient(S* dx, Index n, const S* dy, const S* w_g, const S* r, const S* carry,
+                             S rate_scale) {
+    auto slope = [](auto rate) { return Fn::derivative_from_output(rate); };
+    if (rate_scale != S(0)) {
+      simd::transform(
+          dx, n,
+          [=](auto d, auto w, auto rate, auto c) {
+            return (d + w + rate_scale * rate) * slope(rate) + c;
+          },
+          dy, w_g, r, carry);
+    } else if constexpr (Leaky) {
+      simd::transform(
+          dx, n, [=](auto d, auto w, auto rate, auto c) { return (d + w) * slope(rate) + c; }, dy,
+          w_g, r, carry);
+    } else {  // no carry through an Elman layer's state
+      simd::transform(
+          dx, n, [=](auto d, auto w, auto rate) { return (d + w) * slope(rate); }, dy, w_g, r);
+    }
+  }
+
+  // The zero effective recurrent weights whose gradient is still needed (see
+  // simd/recurrent_product.hpp): none under a positivity, whose derivative is 0 there; without
+  // one, every weight that learns.
+  const Matrix<S>& zero_weights_that_learn() {
+    if (options_.recurrent_constraint.positivity != Positivity::none) return no_weights_;
+    if (w_rec_.plastic.size() != 0) return w_rec_.plastic;
+    if (all_weights_.rows() != units()) all_weights_.setOnes(units(), units());
+    return all_weights_;
+  }
+
   Index length(Index trial) const { return time_.length(trial); }
   // Units times the real (unpadded) steps of every trial.
   double real_values() const {
     return static_cast<double>(time_.real_steps()) * static_cast<double>(units());
   }
   double mean_square_of_real_rates() const {
-    const auto r = output_.view();
+    const auto r = output();
     const Index trials = time_.trials();
     double sum = 0;
     for (Index b = 0; b < trials; ++b) {
@@ -284,16 +332,20 @@ class RateRnnLayer {
   // The input the layer computes with: u itself, or a copy with this pass's input noise.
   ConstMatrixView<S> noisy_input(ConstMatrixView<S> u) {
     const auto& sigma = options_.input_noise;
-    if (std::none_of(sigma.begin(), sigma.end(), [](double s) { return s > 0; })) return u;
+    const auto noisy_channels =
+        std::count_if(sigma.begin(), sigma.end(), [](double s) { return s > 0; });
+    if (noisy_channels == 0) return u;
     auto noisy = noisy_input_.reshape(u.rows(), u.cols());
     noisy = u;
+    auto draws = input_draws_.reshape(noisy_channels, u.cols());
+    draws.setZero();
+    simd::add_normal(noise_, draws.data(), draws.size(), S(1));
     const double scale = std::sqrt(2 / options_.alpha);
     for (Index j = 0; j < noisy.cols(); ++j) {
+      Index k = 0;
       for (Index c = 0; c < noisy.rows(); ++c) {
-        if (sigma[static_cast<std::size_t>(c)] > 0) {
-          noisy(c, j) +=
-              static_cast<S>(scale * sigma[static_cast<std::size_t>(c)]) * noise_.normal<S>();
-        }
+        const double s = sigma[static_cast<std::size_t>(c)];
+        if (s > 0) noisy(c, j) += static_cast<S>(scale * s) * draws(k++, j);
       }
     }
     return {noisy.data(), noisy.rows(), noisy.cols()};
@@ -309,7 +361,7 @@ class RateRnnLayer {
     const Index n = units(), trials = time_.trials(), first = t * trials;
     const auto g = drive_gradient_.view();
     const auto w_t_g = through_w_.view();  // W_recᵀ g_t, this step's, before any truncation
-    const auto r = output_.view();
+    const auto r = output();
     auto left = omega_left_.view();
     auto right = omega_right_.view();
     for (Index b = 0; b < trials; ++b) {
@@ -334,32 +386,29 @@ class RateRnnLayer {
   void weight_gradients(ConstMatrixView<S> u, MatrixView<S>* du) {
     const Index n = units(), steps = time_.steps(), trials = time_.trials();
     const ConstMatrixView<S> g = std::as_const(drive_gradient_).view();
-    const ConstMatrixView<S> r = std::as_const(output_).view();
     const ConstMatrixView<S> input = noisy_input_used(u);
-    // dW_rec_eff = sum_t g_t r_{t-1}ᵀ, with r_{-1} = f(x0) for every trial.
+    // dW_rec_eff = sum_t g_t r_{t-1}ᵀ: the rates from r_{-1} on, one step behind g.
     Matrix<S>& dw = w_rec_.gradient;
-    first_step_gradient_.noalias() = g.leftCols(trials).rowwise().sum();
-    dw.noalias() = first_step_gradient_ * initial_rates_.transpose();
-    if (steps > 1) {
-      const Index later = (steps - 1) * trials;  // g_t for t >= 1 against r_{t-1}
-      recurrent_gradient_.template accumulate<Op::plain, Op::transposed>(
-          MatrixView<S>(dw.data(), n, n), ConstMatrixView<S>(g.data() + trials * n, n, later),
-          ConstMatrixView<S>(r.data(), n, later));
-    }
+    const ConstMatrixView<S> previous_rates(rates_.view().data(), n, steps * trials);
+    recurrent_.weight_gradient(MatrixView<S>(dw.data(), n, n), g, previous_rates);
     if (omega_count_ > 0) {
       const S weight = static_cast<S>(options_.vanishing_gradient / omega_count_);
       auto left = omega_left_.view();
       left *= weight;
-      recurrent_gradient_.template accumulate<Op::plain, Op::transposed>(
-          MatrixView<S>(dw.data(), n, n), std::as_const(omega_left_).view(),
-          std::as_const(omega_right_).view());
+      recurrent_.weight_gradient(MatrixView<S>(dw.data(), n, n), std::as_const(omega_left_).view(),
+                                 std::as_const(omega_right_).view(), true);
     }
     options_.recurrent_constraint.raw_gradient(w_rec_.value, dw);
 
     bias_.gradient.noalias() = g.rowwise().sum();
     Matrix<S>& dw_in = w_in_.gradient;
-    input_gradient_product_.template assign<Op::plain, Op::transposed>(
-        MatrixView<S>(dw_in.data(), dw_in.rows(), dw_in.cols()), g, input);
+    if (simd::tiles_rows<S>(n)) {
+      const simd::Store<S> store{dw_in.data()};
+      simd::multiply_transposed(g, input, store);
+    } else {
+      input_gradient_product_.template assign<Op::plain, Op::transposed>(
+          MatrixView<S>(dw_in.data(), dw_in.rows(), dw_in.cols()), g, input);
+    }
     options_.input_constraint.raw_gradient(w_in_.value, dw_in);
     if (du) {
       input_product_backward_.template assign<Op::transposed, Op::plain>(*du, view(w_in_eff_), g);
@@ -390,12 +439,13 @@ class RateRnnLayer {
 
   Matrix<S> w_in_eff_, w_rec_eff_;
   simd::RecurrentProduct<S> recurrent_;
-  Product<S> input_product_, input_product_backward_, input_gradient_product_, recurrent_gradient_;
-  Buffer<S> output_;       // r_t, units x steps * trials
+  Matrix<S> no_weights_, all_weights_;  // for zero_weights_that_learn()
+  Product<S> input_product_, input_product_backward_, input_gradient_product_;
+  Buffer<S> rates_;        // r_{-1} = f(x0) per trial, then r_t: units x (steps + 1) * trials
   Buffer<S> noisy_input_;  // u + input noise, when there is input noise
-  Buffer<S> initial_, state_;
-  Vector<S> initial_rates_;        // f(x0)
-  Vector<S> first_step_gradient_;  // g_0 summed over trials
+  Buffer<S> input_draws_;  // the standard normal draws of the noisy input channels
+  Buffer<S> state_;
+  Vector<S> initial_rates_;  // f(x0)
   Buffer<S> drive_gradient_, carry_, through_w_, omega_left_, omega_right_;
   TimelineCopy time_;  // of the last forward pass
   double rate_penalty_ = 0, omega_sum_ = 0;
