@@ -73,7 +73,14 @@ void BM_MultiAreaUpdate(benchmark::State& state) {
   fit_task(net, adam, MeanSquaredError{}, task, fit);  // sizes every buffer
   fit.updates = std::numeric_limits<Index>::max();
   fit_task(net, adam, MeanSquaredError{}, task, fit, TimeUpdates{state});
-  set_rates(state, static_cast<double>(batch));
+  // The multiply-adds executed per trial and step: the three recurrent products on the kept
+  // blocks of the effective weights, and the input and readout weights' three products each.
+  simd::RecurrentProduct<float> recurrent;
+  recurrent.prepare(rnn.effective_recurrent_weight());
+  const auto per_column = static_cast<double>(recurrent.multiply_adds_per_column() +
+                                              3 * rnn.units() * (task.inputs() + task.outputs()));
+  set_rates(state, static_cast<double>(batch),
+            2 * per_column * static_cast<double>(task.steps * batch));
 }
 
 BENCHMARK(BM_MultiAreaUpdate)
@@ -123,7 +130,13 @@ void BM_ElmanTrainStep(benchmark::State& state) {
     benchmark::DoNotOptimize(loss);
     backward_and_step(net, sgd, std::as_const(output_gradient).view());
   }
-  set_rates(state, static_cast<double>(batch));
+  // Multiply-adds executed per trial and step: the recurrent and input weights' three products
+  // each (a 100-row block layout computes 112 rows).
+  simd::RecurrentProduct<float> recurrent;
+  recurrent.prepare(net.layer<1>().effective_recurrent_weight());
+  const auto per_column =
+      static_cast<double>(recurrent.multiply_adds_per_column() + 3 * 100 * Sequences::inputs);
+  set_rates(state, static_cast<double>(batch), 2 * per_column * static_cast<double>(columns));
 }
 
 BENCHMARK(BM_ElmanTrainStep)

@@ -10,6 +10,10 @@
 #          training samples, 10 classes): uinfo_bench_info against scikit-learn's
 #          LogisticRegression(C=1e4, lbfgs) (probes.py), training samples per second of fit, with
 #          both held-out cross-entropies (the speed only counts at equal cross-entropy);
+#   rnn:   one update of the multi-area rate RNN (300 units, 20 trials x 280 steps, Dale's law,
+#          noise, Adam with clipping) and one training step of a 4-100-2 tanh Elman RNN over 50
+#          steps (batch 32 and 256, SGD): uinfo_bench_rnn against PyTorch (torch_multiarea_rnn.py,
+#          torch_rnn.py's fused nn.RNN), trials per second;
 # plus the CPU's FMA peak (fma_peak.cpp). Every program runs REPS times, interleaved (uinfo,
 # baseline, peers, peak, uinfo, ...), for each thread count; the table shows medians, one line per
 # case:
@@ -25,9 +29,9 @@
 # compared with the same, unflushed, peer runs; `_warm` is a re-probe from the previous weights.
 #
 # Env: REPS (3), THREADS ("1 2"), BATCHES ("1 32 256"), CNN_BATCHES ("32 128"),
-#      CASES ("mlp cnn probe"),
+#      CASES ("mlp cnn probe rnn"),
 #      BUILD (build/release: where uinfo's benchmarks are built),
-#      BASELINE (empty: a directory holding uinfo_bench_mlp and uinfo_bench_info of another
+#      BASELINE (empty: a directory holding uinfo_bench_mlp, _info and _rnn of another
 #        build, e.g. before a change; it runs as the peer `uinfo-base` in the same interleaving),
 #      PEERS (/work/shared/peers, only read), PEERS_WORK (/tmp/uinfo-peers, a writable copy where
 #        the peers are built and run),
@@ -43,7 +47,7 @@ REPS=${REPS:-3}
 THREADS=${THREADS:-1 2}
 BATCHES=${BATCHES:-1 32 256}
 CNN_BATCHES=${CNN_BATCHES:-32 128}
-CASES=${CASES:-mlp cnn probe}
+CASES=${CASES:-mlp cnn probe rnn}
 BUILD=${BUILD:-$ROOT/build/release}
 BASELINE=${BASELINE:-}
 PEERS=${PEERS:-/work/shared/peers}
@@ -95,7 +99,11 @@ fi
 
 # 3. uinfo's benchmarks, optimised.
 [[ -f $BUILD/CMakeCache.txt ]] || (cd "$ROOT" && cmake --preset release >&2)
-cmake --build "$BUILD" --target uinfo_bench_mlp uinfo_bench_cnn uinfo_bench_info -j2 >&2
+targets=()
+for bench in mlp cnn probe rnn; do
+  if wants $bench; then targets+=("uinfo_bench_${bench/probe/info}"); fi
+done
+cmake --build "$BUILD" --target "${targets[@]}" -j2 >&2
 
 # 4. Interleaved repetitions; every run appends `peer case threads batch value [key=value ...]`.
 raw=$BUILD/compare_raw.txt
@@ -112,6 +120,11 @@ mlp_filter+="|MemoryPasses/mlp_train/batch:(${batch_alternatives})/)"
 read -ra cnn_batches <<<"$CNN_BATCHES"
 cnn_filter="^BM_CnnTrainStep/(allcnn|resnet8)_train/batch:($(IFS='|'; echo "${cnn_batches[*]}"))/"
 probe_filter='^BM_LinearDecoder(FromScratch|Reprobe/warm:1)'
+# The Elman step at the batches asked for among the peer's (32 and 256); the multi-area update at
+# the reference's batch of 20 trials.
+rnn_batches=$(for b in "${batches[@]}"; do [[ $b == 32 || $b == 256 ]] && echo "$b"; done)
+rnn_filter="^BM_MultiAreaUpdate/"
+[[ -n $rnn_batches ]] && rnn_filter+="|^BM_ElmanTrainStep/rnn_train/batch:($(echo $rnn_batches | tr ' ' '|'))/"
 
 # run_uinfo NAME DIR THREADS BENCH FILTER: Google Benchmark CSV -> result lines. The case is the
 # benchmark's name with `_ftz` or `_warm` appended for those variants; extras carry the counters.
@@ -130,6 +143,10 @@ run_uinfo() {
         } else if (part[1] == "BM_CnnTrainStep") {
           sub(/batch:/, "", part[3])
           print name, "cnn_" part[2], threads, part[3], $column["items_per_second"],
+                "gflops=" $column["GFLOP/s"]
+        } else if (part[1] == "BM_MultiAreaUpdate" || part[1] == "BM_ElmanTrainStep") {
+          sub(/batch:/, "", part[3])
+          print name, part[2], threads, part[3], $column["items_per_second"],
                 "gflops=" $column["GFLOP/s"]
         } else if (part[1] == "BM_MlpMemoryPasses") {
           sub(/batch:/, "", part[3])
@@ -154,11 +171,20 @@ run_peers_probe() {
   (cd "$PEERS_WORK" && peer "$1" "$PY" probes.py "$1" lr_lbfgs_C1e4 2>>"$log") |
     awk '$1 == "sklearn" && $2 == "lr_lbfgs_C1e4" { $2 = "linear_probe"; print }'
 }
+run_peers_rnn() {
+  (cd "$PEERS_WORK" && peer "$1" "$PY" torch_multiarea_rnn.py "$1" 20) 2>>"$log" |
+    grep -E ' multiarea_rnn_train '
+  if [[ -n $rnn_batches ]]; then
+    # shellcheck disable=SC2086  # the batches as separate arguments
+    (cd "$PEERS_WORK" && peer "$1" "$PY" torch_rnn.py "$1" $rnn_batches) 2>>"$log" |
+      grep -E ' rnn_train '
+  fi
+}
 for rep in $(seq "$REPS"); do
   for threads in $THREADS; do
     echo "[rep $rep/$REPS, $threads thread(s)] $CASES" >&2
     {
-      for bench in mlp cnn probe; do
+      for bench in mlp cnn probe rnn; do
         wants $bench || continue
         filter=${bench}_filter
         run_uinfo uinfo "$BUILD/benchmarks" "$threads" "${bench/probe/info}" "${!filter}"

@@ -1,13 +1,13 @@
 # The table of benchmarks/compare.sh from its result lines
 #     peer case threads batch value [key=value ...] rep=N
-# (value: samples per second; extras: gflops= for uinfo's MLP and CNN steps, ce_nats= for
-# probes): one line per uinfo case and peer,
+# (value: samples per second; extras: gflops= for uinfo's MLP, CNN and recurrent steps,
+# ce_nats= for probes): one line per uinfo case and peer,
 #     case batch threads uinfo peer peer_value ratio [ce_nats=uinfo/peer]
 # with the medians of both values and the median over repetitions of their ratio within each
 # repetition; then the share of the one-thread FMA peak (the `cpu fma_avx512_gflops` line of the
-# same repetition) that uinfo's MLP and CNN steps reach. A peer's matching case is uinfo's without
-# the `_ftz` / `_warm` suffix, except for uinfo-base (another uinfo build), which runs the same
-# cases.
+# same repetition) that uinfo's MLP, CNN and recurrent steps reach. A peer's matching case is
+# uinfo's without the `_ftz` / `_warm` suffix, except for uinfo-base (another uinfo build), which
+# runs the same cases.
 
 function median(list,    v, n, i, j, t) {
   n = split(list, v, " ")
@@ -99,11 +99,11 @@ END {
   }
   memory_floor()
   if (peak_key == "") exit
-  printf "\nFMA peak (1 thread, AVX-512): %.1f GFLOP/s (median); share of it that the MLP and CNN steps reach on the multiply-adds they execute:\n",
+  printf "\nFMA peak (1 thread, AVX-512): %.1f GFLOP/s (median); share of it that uinfo's training steps reach on the multiply-adds they execute:\n",
          median(values["value", peak_key])
   for (i = 1; i <= n; ++i) {
     split(order[i], c, SUBSEP)
-    if (c[1] !~ /^(mlp|cnn_[a-z0-9]+)_train/ || c[2] != 1) continue
+    if (c[1] !~ /^(mlp|cnn_[a-z0-9]+|multiarea_rnn|rnn)_train/ || c[2] != 1) continue
     for (p = 0; p <= 1; ++p) {
       key = (p ? "uinfo-base" : "uinfo") SUBSEP order[i]
       if (!(("gflops", key) in values)) continue
