@@ -55,7 +55,7 @@ class DenseLayer {
   }
 
   // Layers with at least a vector of outputs run the tiled product of simd/gemm.hpp, which adds
-  // the bias in the same pass; narrower ones run Eigen's.
+  // the bias in the same pass; narrower ones dot products (see can_be_narrow) or Eigen's.
   void forward(ConstMatrixView<S> x, Mode) {
     if (constraint_.active()) constraint_.effective(weight_.value, effective_);
     const ConstMatrixView<S> w = weights();
