@@ -407,3 +407,98 @@ TEST_CASE("CNN: after the first step, a training step allocates nothing", "[allo
     check_no_allocations(allocations_per_step<ResNet>(adam(), 256));
   }
 }
+
+namespace {
+
+// Trials of random length: the first update's batch is the longest (max_steps), every later one
+// is max_steps long or shorter, and its trials' lengths vary within it (padding). Inputs N(0, 1),
+// targets U(0, 1), every real step scored.
+struct ShrinkingTrials {
+  Index inputs_ = 4, outputs_ = 2, min_steps = 5, max_steps = 30;
+  mutable bool first = true;
+  Index inputs() const { return inputs_; }
+  Index outputs() const { return outputs_; }
+  void draw(Engine& engine, Index trials, SequenceBatch<float>& batch) const {
+    const auto span = [&](Index low, Index high) {
+      return low + static_cast<Index>(engine.below(static_cast<std::uint64_t>(high - low + 1)));
+    };
+    const Index steps = first ? max_steps : span(min_steps, max_steps);
+    first = false;
+    batch.reset(inputs_, outputs_, steps, trials);
+    for (Index b = 0; b < trials; ++b) {
+      const Index length = b == 0 ? steps : span(1, steps);
+      batch.lengths()[static_cast<std::size_t>(b)] = length;
+      for (Index t = 0; t < length; ++t) {
+        const Index column = batch.column(t, b);
+        for (Index c = 0; c < inputs_; ++c) batch.x()(c, column) = engine.normal<float>();
+        for (Index o = 0; o < outputs_; ++o)
+          batch.target_values()(o, column) = engine.uniform<float>();
+        batch.mask().col(column).setOnes();
+      }
+    }
+  }
+};
+
+// What each update after the first allocated, from the end of the one before.
+template <class Net, class Loss>
+std::vector<Counts> allocations_per_update(Net& net, const Loss& loss,
+                                           const TaskFitOptions& options) {
+  std::vector<Counts> at_end;
+  at_end.reserve(static_cast<std::size_t>(options.updates));  // recording allocates nothing
+  Adam optimizer({.lr = 1e-3});
+  fit_task(net, optimizer, loss, ShrinkingTrials{}, options,
+           every_n_updates(1, [&](const UpdateInfo&, Net&) { at_end.push_back(counts_now()); }));
+  REQUIRE(at_end.size() == static_cast<std::size_t>(options.updates));
+  std::vector<Counts> updates;
+  for (std::size_t k = 1; k < at_end.size(); ++k) updates.push_back(at_end[k] - at_end[k - 1]);
+  return updates;
+}
+
+void check_no_allocations(const std::vector<Counts>& updates) {
+  std::int64_t calls = 0, bytes = 0, first = -1;
+  for (std::size_t k = 0; k < updates.size(); ++k) {
+    calls += updates[k].calls;
+    bytes += updates[k].bytes;
+    if (first < 0 && updates[k].calls != 0) first = static_cast<std::int64_t>(k + 1);
+  }
+  INFO("over " << updates.size() << " updates: " << calls << " calls, " << bytes
+               << " bytes; the first in update " << first);
+  CHECK(calls == 0);
+}
+
+}  // namespace
+
+// The recurrent products lay out their weights at every forward pass (simd/block_sparse.hpp) in
+// storage sized by the first; a shorter batch reuses the longest one's buffers.
+TEST_CASE("recurrent networks: after the first update, a training update allocates nothing",
+          "[allocation][recurrent]") {
+  const TaskFitOptions options{.updates = 12,
+                               .batch_size = 20,
+                               .rng = Rng{3},
+                               .clip_norm = 0.1,
+                               .weight_penalty = {.coefficient = 1e-3}};
+  SECTION("the multi-area network: Dale's law, masks, noise, a readout at every step") {
+    using Net = Sequential<float, Input<4>, LeakyRnn<300>, Dense<2>>;
+    Net net{Rng{1}};
+    Engine init = Rng{1}.engine(Stream::user);
+    MultiAreaCircuit({}).build(net.layer<1>(), net.layer<2>(), init);
+    auto rnn_options = net.layer<1>().options();
+    rnn_options.recurrent_noise = 0.05;
+    rnn_options.input_noise = {0, 0, 0.1, 0.1};
+    rnn_options.rate_l2 = 1e-3;
+    net.layer<1>().configure(rnn_options);
+    check_no_allocations(allocations_per_update(net, MeanSquaredError{}, options));
+  }
+  SECTION("an Elman network, truncated BPTT") {
+    using Net = Sequential<float, Input<4>, ElmanRnn<100>, Dense<2>>;
+    Net net{Rng{2}};
+    auto truncated = options;
+    truncated.truncation = 7;
+    check_no_allocations(allocations_per_update(net, MeanSquaredError{}, truncated));
+  }
+  SECTION("an LSTM") {
+    using Net = Sequential<float, Input<4>, Lstm<40>, Dense<2>>;
+    Net net{Rng{3}};
+    check_no_allocations(allocations_per_update(net, MeanSquaredError{}, options));
+  }
+}
