@@ -180,13 +180,17 @@ TEST_CASE("the multi-area network's recurrent weights are laid out without most 
           "[simd][recurrent]") {
   const MultiAreaCircuit circuit({});
   const Matrix<float> w = circuit.recurrent_mask().cast<float>();
+  if (!simd::BlockSparse<float>::fits(w.rows())) return;  // built without vectors: dense
   simd::RecurrentProduct<float> product;
   product.prepare(w);
   const double non_zero = w.sum();  // 35% of 300 x 300
-  // Per column of r: each of the three products executes what it keeps of W; with 8-row blocks,
-  // the areas' dense blocks and 57% / 34% of the feed-forward / feedback block columns.
+  const double zeros = static_cast<double>(w.size()) - non_zero;
+  // Per column of r each of the three products executes what it keeps of W: every non-zero
+  // entry, and the zeros that share a kept block column with one (16-row blocks of AVX-512 keep
+  // 81% of the feed-forward and 56% of the feedback block columns, whose links have
+  // probabilities 0.1 and 0.05 per pair: 20k of the 58k zeros).
   const double kept = static_cast<double>(product.multiply_adds_per_column()) / 3;
-  INFO("kept " << kept << " of " << non_zero << " non-zero entries");
+  INFO("kept " << kept << " of " << non_zero << " non-zero entries and " << zeros << " zeros");
   CHECK(kept >= non_zero);
-  CHECK(kept < 1.5 * non_zero);
+  CHECK(kept - non_zero < 0.4 * zeros);  // most zeros skipped
 }
