@@ -11,19 +11,22 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "common/cli.hpp"
-#include "common/json.hpp"
+#include "common/command.hpp"
 #include "common/multi_area_analysis.hpp"
 #include "common/multi_area_training.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
+#include "common/record.hpp"
+#include "common/regime.hpp"
 
 namespace {
 
@@ -39,13 +42,11 @@ struct Settings {
   multi_area::AnalysisOptions analysis;
   std::string decoders = "linear,mlp";
   long probe_every = 500;
-  long probe_trials = 700;
+  long probe_trials = 1000;
   std::string analyse = "best";
-  long seeds = 8;
-  std::uint64_t first_seed = 0;
+  uinfo::cli::Seeds seeds{8, 0};
   int threads = 0;
-  std::string out = "results/checkerboard-rnn";
-  bool quiet = false;
+  uinfo::cli::Output output{"results/checkerboard-rnn"};
 };
 
 // Where this program departs from the authors' code, for run.json (the README explains each).
@@ -53,14 +54,15 @@ std::vector<std::string> departures(const Settings& s) {
   std::vector<std::string> d = {
       "random streams are uinfo's (xoshiro256**), not numpy's: same distributions, other draws",
       "float32 throughout in C++, not Theano; relu'(0) = 0 (Theano's is 0.5)",
-      "validation forward passes in chunks of 100 trials, summed exactly as one batch",
       "the analysis trials' conditions are drawn at random, as the authors' code did (not 100 "
       "per condition as their text says); labels from the network's own choices",
       "configuration information uses the configuration itself (the authors' script paired "
       "rates with colour-ordered labels)"};
   if (s.training.lr != 5e-5) d.push_back("learning rate " + uinfo::shortest(s.training.lr));
-  if (s.training.max_updates < 1000000)
-    d.push_back("at most " + std::to_string(s.training.max_updates) + " updates per seed");
+  if (s.training.max_updates < 56000) {
+    d.push_back("at most " + std::to_string(s.training.max_updates) +
+                " updates per seed (the authors' slowest seed took 56,000)");
+  }
   if (s.analyse != "best") d.push_back("the final network is analysed, not the best-cost one");
   return d;
 }
@@ -105,8 +107,11 @@ void measure(const multi_area::Simulation& sim, const multi_area::AreaSamples& s
   }
 }
 
+// Moves the progress bar by some units of work, with a note beside it.
+using Advance = std::function<void(long, const std::string&)>;
+
 SeedResult run_seed(const Settings& s, std::uint64_t seed, const uinfo::MultiAreaCircuit& circuit,
-                    const std::filesystem::path& dir, const std::function<void(long)>& advance) {
+                    const std::filesystem::path& dir, const Advance& advance) {
   SeedResult result;
   multi_area::Net net = multi_area::make_network(circuit, s.training, seed);
   long validations = 0;
@@ -114,13 +119,14 @@ SeedResult run_seed(const Settings& s, std::uint64_t seed, const uinfo::MultiAre
       net, s.training, dir / "checkpoints" / ("seed-" + std::to_string(seed) + ".bin"),
       [&](const multi_area::Validation& v, multi_area::Net& n) {
         ++validations;
-        advance(1);
+        advance(1, "seed " + std::to_string(seed) + ": " + std::to_string(v.update) + " updates, " +
+                       std::to_string(static_cast<int>(v.performance)) + "%");
         if (s.probe_every <= 0 || v.update % s.probe_every != 0) return;
         const auto sim = multi_area::simulate(n, circuit, s.analysis, s.probe_trials);
         measure(sim, sim.fixed, {"direction", "colour"}, {"linear"}, s.analysis, v.update, "fixed",
                 result.info);
       });
-  advance(s.training.max_updates / s.training.validate_every + 1 - validations);
+  advance(s.training.max_updates / s.training.validate_every + 1 - validations, "");
 
   const auto start = std::chrono::steady_clock::now();
   if (s.analyse == "best") {
@@ -139,7 +145,7 @@ SeedResult run_seed(const Settings& s, std::uint64_t seed, const uinfo::MultiAre
   }
   result.analysis_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  advance(1);
+  advance(1, "seed " + std::to_string(seed) + " analysed");
   return result;
 }
 
@@ -176,31 +182,40 @@ constexpr Published published[] = {
     {"colour", "authors-linear", {0.686, 0.235, 0.003}, {0.183, 0.092, 0.001}},
 };
 
-void write_tables(const std::vector<SeedResult>& results, const Settings& s,
-                  const std::filesystem::path& dir) {
-  uinfo::CsvWriter info(dir / "info.csv", {"seed", "update", "window", "area", "label", "decoder",
-                                           "bits", "accuracy", "n", "n_train", "n_test"});
-  uinfo::CsvWriter training(dir / "training.csv",
-                            {"seed", "update", "loss", "cost", "performance", "best"});
-  uinfo::CsvWriter behaviour(dir / "behaviour.csv",
-                             {"seed", "coherence_toward_right", "trials", "right_fraction",
-                              "correct_fraction", "decided_fraction", "rt_mean_ms", "rt_sd_ms"});
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto seed = s.first_seed + i;
-    const auto& r = results[i];
+// info.csv, training.csv and behaviour.csv, a seed's rows as soon as it and every seed before it
+// have finished: the files do not depend on the thread count, and an interrupted run keeps the
+// seeds it completed.
+class SeedTables {
+ public:
+  explicit SeedTables(const std::filesystem::path& dir)
+      : info_(dir / "info.csv", {"seed", "update", "window", "area", "label", "decoder", "bits",
+                                 "accuracy", "n", "n_train", "n_test"}),
+        training_(dir / "training.csv", {"seed", "update", "loss", "cost", "performance", "best"}),
+        behaviour_(dir / "behaviour.csv",
+                   {"seed", "coherence_toward_right", "trials", "right_fraction",
+                    "correct_fraction", "decided_fraction", "rt_mean_ms", "rt_sd_ms"}) {}
+
+  void write(std::uint64_t seed, const SeedResult& r) {
     for (const auto& row : r.info) {
       const auto& e = row.estimate;
-      info.row(seed, row.update, row.window, row.area, row.label, row.decoder, e.bits, e.accuracy,
-               e.n_train + e.n_test, e.n_train, e.n_test);
+      info_.row(seed, row.update, row.window, row.area, row.label, row.decoder, e.bits, e.accuracy,
+                e.n_train + e.n_test, e.n_train, e.n_test);
     }
     for (const auto& v : r.training.validations)
-      training.row(seed, v.update, v.loss, v.cost, v.performance, v.best);
+      training_.row(seed, v.update, v.loss, v.cost, v.performance, v.best);
     for (const auto& p : r.behaviour) {
       const auto n = static_cast<double>(p.trials);
-      behaviour.row(seed, p.coherence, p.trials, p.right / n, p.correct / n, p.decided / n,
-                    p.rt_mean(), p.rt_sd());
+      behaviour_.row(seed, p.coherence, p.trials, p.right / n, p.correct / n, p.decided / n,
+                     p.rt_mean(), p.rt_sd());
     }
   }
+
+ private:
+  uinfo::CsvWriter info_, training_, behaviour_;
+};
+
+// areas.csv: the final values per area, label and decoder, over seeds.
+void write_areas(const std::vector<SeedResult>& results, const std::filesystem::path& dir) {
   uinfo::CsvWriter areas(dir / "areas.csv", {"area", "label", "decoder", "bits_mean", "bits_sd",
                                              "accuracy_mean", "seeds"});
   for (const auto& [key, v] : summarise(results)) {
@@ -211,90 +226,43 @@ void write_tables(const std::vector<SeedResult>& results, const Settings& s,
   }
 }
 
-uinfo::json::Object run_record(const std::vector<SeedResult>& results, const Settings& s,
-                               double seconds) {
-  uinfo::json::Object settings;
-  settings.add("areas", s.areas)
-      .add("units", s.units)
-      .add("excitatory_fraction", s.excitatory)
-      .add("dale", !s.no_dale)
-      .add("feedforward", s.feedforward)
-      .add("feedback", s.feedback)
-      .add("feedforward_inhibitory", s.feedforward_inhibitory)
-      .add("lr", s.training.lr)
-      .add("batch", s.training.batch)
-      .add("clip_norm", s.training.clip_norm)
-      .add("weight_l2", s.training.weight_l2)
-      .add("omega", s.training.omega)
-      .add("recurrent_noise", s.training.recurrent_noise)
-      .add("input_noise", s.training.input_noise)
-      .add("validate_every", s.training.validate_every)
-      .add("validation_trials", s.training.validation_trials)
-      .add("stop_performance", s.training.stop_performance)
-      .add("max_updates", s.training.max_updates)
-      .add("trial_seed", s.training.trial_seed)
-      .add("analysis_trials", s.analysis.trials)
-      .add("analysis_noise", s.analysis.recurrent_noise)
-      .add("decoders", s.decoders)
-      .add("decoder_l2", s.analysis.decoder_l2)
-      .add("probe_every", s.probe_every)
-      .add("probe_trials", s.probe_trials)
-      .add("analyse", s.analyse)
-      .add("seeds", s.seeds)
-      .add("first_seed", s.first_seed);
-  uinfo::json::Object departed;
-  const auto d = departures(s);
-  for (std::size_t i = 0; i < d.size(); ++i) departed.add(std::to_string(i + 1), d[i]);
-
-  std::vector<double> updates, best_update, best_performance, final_performance, bad, train_s,
-      analysis_s, decided, correct;
-  for (const auto& r : results) {
-    updates.push_back(static_cast<double>(r.training.updates));
-    best_update.push_back(static_cast<double>(r.analysed_update));
-    best_performance.push_back(r.training.best_performance);
-    final_performance.push_back(r.training.validations.back().performance);
-    bad.push_back(static_cast<double>(r.training.bad_gradients));
-    train_s.push_back(r.training.seconds);
-    analysis_s.push_back(r.analysis_seconds);
-    decided.push_back(r.decided);
-    correct.push_back(r.correct);
+uinfo::record::Json run_record(const std::vector<SeedResult>& results, const Settings& s,
+                               const uinfo::cli::Command& cli, double seconds) {
+  uinfo::record::Json record = cli.record();
+  record["departures"] = departures(s);
+  uinfo::record::Json seeds = uinfo::record::Json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    seeds.push_back({{"seed", s.seeds.first + i},
+                     {"updates", r.training.updates},
+                     {"stopped_at_performance", r.training.stopped_at_performance},
+                     {"analysed_update", r.analysed_update},
+                     {"performance_at_best_cost", r.training.best_performance},
+                     {"final_performance", r.training.validations.back().performance},
+                     {"bad_gradients", r.training.bad_gradients},
+                     {"decided_fraction", r.decided},
+                     {"correct_fraction", r.correct},
+                     {"training_seconds", r.training.seconds},
+                     {"analysis_seconds", r.analysis_seconds}});
   }
-  uinfo::json::Object per_seed;
-  per_seed.add("updates", updates)
-      .add("analysed_update", best_update)
-      .add("performance_at_best_cost", best_performance)
-      .add("final_performance", final_performance)
-      .add("bad_gradients", bad)
-      .add("training_seconds", train_s)
-      .add("analysis_seconds", analysis_s)
-      .add("decided_fraction", decided)
-      .add("correct_fraction", correct);
-  uinfo::json::Object summary;
+  record["seeds"] = seeds;
+  uinfo::record::Json summary = uinfo::record::Json::object();
   for (const auto& [key, v] : summarise(results)) {
     const auto bits = uinfo::mean_and_deviation(v.bits);
-    uinfo::json::Object entry;
-    entry.add("bits_mean", bits.mean).add("bits_sd", bits.deviation).add("bits", v.bits);
-    summary.add(
-        "area" + std::to_string(std::get<0>(key)) + "/" + std::get<1>(key) + "/" + std::get<2>(key),
-        entry);
+    summary["area" + std::to_string(std::get<0>(key)) + "/" + std::get<1>(key) + "/" +
+            std::get<2>(key)] = {
+        {"bits_mean", bits.mean}, {"bits_sd", bits.deviation}, {"bits", v.bits}};
   }
-  uinfo::json::Object paper;
+  record["summary"] = summary;
+  uinfo::record::Json paper = uinfo::record::Json::object();
   for (const auto& p : published) {
     for (int a = 0; a < 3; ++a) {
-      uinfo::json::Object entry;
-      entry.add("bits_mean", p.mean[a]).add("bits_sd", p.sd[a]);
-      paper.add("area" + std::to_string(a + 1) + "/" + p.label + "/" + p.decoder, entry);
+      paper["area" + std::to_string(a + 1) + "/" + p.label + "/" + p.decoder] = {
+          {"bits_mean", p.mean[a]}, {"bits_sd", p.sd[a]}};
     }
   }
-  uinfo::json::Object record;
-  record.add("program", "uinfo-checkerboard-rnn")
-      .add("uinfo_version", UINFO_VERSION_STRING)
-      .add("settings", settings)
-      .add("departures", departed)
-      .add("per_seed", per_seed)
-      .add("summary", summary)
-      .add("published", paper)
-      .add("wall_seconds", seconds);
+  record["published"] = paper;
+  record["wall_seconds"] = seconds;
   return record;
 }
 
@@ -324,7 +292,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
         std::to_string(s.areas) + ".5]\n";
     script += "set multiplot layout 1," + std::to_string(decoders.size()) +
               " title 'uinfo-checkerboard-rnn: information per area, mean +- sd over " +
-              std::to_string(s.seeds) + " seeds'\n";
+              std::to_string(s.seeds.count) + " seeds'\n";
     for (std::size_t d = 0; d < decoders.size(); ++d) {
       script += "set title '" + decoders[d] + " decoder'\nplot 'areas.dat' index " +
                 std::to_string(2 * d) +
@@ -370,7 +338,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
     }
     script += "set title 'validation performance'\nset ylabel '%'\nset yrange [0:100]\nplot ";
     for (std::size_t i = 0; i < results.size(); ++i) {
-      data << "# performance seed " << s.first_seed + i << "\n";
+      data << "# performance seed " << s.seeds.first + i << "\n";
       for (const auto& v : results[i].training.validations)
         data << v.update << ' ' << v.performance << '\n';
       data << "\n\n";
@@ -423,54 +391,57 @@ int main(int argc, char** argv) {
   Settings s;
   auto& t = s.training;
   auto& a = s.analysis;
-  uinfo::cli::Parser cli{
+  uinfo::cli::Command cli(
       "uinfo-checkerboard-rnn",
       "The multi-area checkerboard circuit (Kleinman, Chandrasekaran & Kao 2021): trains\n"
       "recurrent rate networks of several areas (Dale's law, sparse links between neighbouring\n"
       "areas) on the time-resolved checkerboard task as the authors did, then measures per area\n"
       "the usable information about the direction chosen and the colour of the chosen target.\n"
       "Writes OUT/info.csv, areas.csv, behaviour.csv, training.csv, run.json, areas.png,\n"
-      "training.png and behaviour.png, and a checkpoint per seed in OUT/checkpoints/."};
-  cli.option("--areas", s.areas, "recurrent areas, in a chain")
-      .option("--units", s.units, "recurrent units in all")
-      .option("--excitatory", s.excitatory, "fraction of excitatory units")
-      .option("--no-dale", s.no_dale, "no Dale's law: unsigned, unconstrained weights")
-      .option("--feedforward", s.feedforward, "E->E link probability to the next area")
-      .option("--feedback", s.feedback, "E->E link probability to the previous area")
-      .option("--ffi", s.feedforward_inhibitory, "E->I link probability to the next area")
-      .option("--lr", t.lr, "Adam learning rate")
-      .option("--batch", t.batch, "trials per update")
-      .option("--noise", t.recurrent_noise, "recurrent noise sigma in training")
-      .option("--input-noise", t.input_noise, "noise sigma on the coherence inputs")
-      .option("--omega", t.omega, "weight of Pascanu's vanishing-gradient regulariser")
-      .option("--l2", t.weight_l2, "L2 weight, times each raw weight block's mean square")
-      .option("--stop-performance", t.stop_performance, "stop once validation exceeds this %")
-      .option("--max-updates", t.max_updates, "updates per seed at most")
-      .option("--validate-every", t.validate_every, "updates between validations")
-      .option("--validation-trials", t.validation_trials, "trials per validation")
-      .option("--analysis-trials", a.trials, "trials simulated for the final analysis")
-      .option("--analysis-noise", a.recurrent_noise, "recurrent noise sigma in the analysis")
-      .option("--decoder", s.decoders, "comma-separated decoders: linear, mlp")
-      .option("--decoder-l2", a.decoder_l2, "L2 of uinfo's linear decoder (whitened rates)")
-      .option("--probe-every", s.probe_every,
-              "updates between probes during training (a multiple of --validate-every; 0: none)")
-      .option("--probe-trials", s.probe_trials, "trials per probe during training")
-      .option("--analyse", s.analyse, "best (lowest validation cost, as the authors) or final")
-      .option("--seeds", s.seeds, "networks (initial weights)")
-      .option("--first-seed", s.first_seed, "the seeds are first-seed, first-seed + 1, ...")
-      .option("--trial-seed", t.trial_seed, "seed of the training trials and noise (all networks)")
-      .option("--threads", s.threads, "worker threads; 0: one per core")
-      .option("--out", s.out, "output directory")
-      .option("--quiet", s.quiet, "no progress bar");
+      "training.png and behaviour.png, and each seed's best network in OUT/checkpoints/.");
+  cli.setting("--areas", s.areas, "recurrent areas, in a chain");
+  cli.setting("--units", s.units, "recurrent units in all areas together");
+  cli.setting("--excitatory", s.excitatory, "fraction of excitatory units");
+  cli.setting("--no-dale", s.no_dale, "no Dale's law: unsigned, unconstrained weights");
+  cli.setting("--feedforward", s.feedforward, "E->E link probability to the next area");
+  cli.setting("--feedback", s.feedback, "E->E link probability to the previous area");
+  cli.setting("--ffi", s.feedforward_inhibitory, "E->I link probability to the next area");
+  cli.setting("--lr", t.lr, "Adam learning rate");
+  cli.setting("--batch", t.batch, "trials per update");
+  cli.setting("--noise", t.recurrent_noise, "recurrent noise sigma in training");
+  cli.setting("--input-noise", t.input_noise, "noise sigma on the coherence inputs");
+  cli.setting("--omega", t.omega, "weight of Pascanu's vanishing-gradient regulariser");
+  cli.setting("--l2", t.weight_l2, "L2 weight, times each raw weight block's mean square");
+  cli.setting("--stop-performance", t.stop_performance, "stop once validation exceeds this %");
+  cli.setting("--max-updates", t.max_updates, "updates per seed at most");
+  cli.setting("--validate-every", t.validate_every, "updates between validations");
+  cli.setting("--validation-trials", t.validation_trials, "trials per validation");
+  cli.setting("--trial-seed", t.trial_seed, "seed of the training trials and noise (all seeds)");
+  cli.setting("--analysis-trials", a.trials, "trials simulated for the final analysis");
+  cli.setting("--analysis-noise", a.recurrent_noise, "recurrent noise sigma in the analysis");
+  cli.setting("--analyse", s.analyse, "best (lowest validation cost, as the authors) or final");
+  cli.setting("--decoder", s.decoders, "comma-separated decoders: linear, mlp");
+  cli.setting("--decoder-l2", a.decoder_l2, "L2 of uinfo's linear decoder (whitened rates)");
+  cli.setting("--train-fraction", a.train_fraction,
+              "share of the analysed trials that uinfo's decoders train on");
+  cli.setting("--probe-every", s.probe_every,
+              "updates between probes during training (a multiple of --validate-every; 0: none)");
+  cli.setting("--probe-trials", s.probe_trials, "trials per probe during training");
+  uinfo::cli::add_options(cli, s.seeds, "networks trained (initial weights; in parallel)");
+  cli.option("--threads", s.threads, "threads (0: one per core); the files do not depend on it");
+  uinfo::cli::add_options(cli, s.output);
   cli.parse(argc, argv);
-  if (s.seeds < 1 || t.batch < 1 || t.max_updates < 0 || t.validate_every < 1 ||
-      t.validation_trials < 29 || a.trials < 100 || s.probe_trials < 100)
+  uinfo::cli::check(cli, s.seeds);
+  if (t.batch < 1 || t.max_updates < 0 || t.validate_every < 1 || t.validation_trials < 29 ||
+      a.trials < 100 || s.probe_trials < 100)
     cli.fail(
-        "--seeds, --batch and --validate-every must be at least 1, --validation-trials at least "
-        "29, --analysis-trials and --probe-trials at least 100");
+        "--batch and --validate-every must be at least 1, --validation-trials at least 29, "
+        "--analysis-trials and --probe-trials at least 100");
   if (!(t.lr > 0) || !(t.recurrent_noise >= 0) || !(t.input_noise >= 0) ||
-      !(a.recurrent_noise >= 0) || !(t.omega >= 0) || !(t.weight_l2 >= 0))
-    cli.fail("--lr must be positive; noise, --omega and --l2 must be >= 0");
+      !(a.recurrent_noise >= 0) || !(t.omega >= 0) || !(t.weight_l2 >= 0) ||
+      !(a.train_fraction > 0 && a.train_fraction < 1))
+    cli.fail(
+        "--lr must be positive, noise, --omega and --l2 at least 0, --train-fraction in (0, 1)");
   if (s.probe_every < 0 || (s.probe_every > 0 && s.probe_every % t.validate_every != 0))
     cli.fail("--probe-every must be 0 or a multiple of --validate-every");
   if (s.analyse != "best" && s.analyse != "final") cli.fail("--analyse must be best or final");
@@ -489,22 +460,26 @@ int main(int argc, char** argv) {
     cli.fail(e.what());
   }
 
-  const std::filesystem::path dir = s.out;
+  const std::filesystem::path dir = s.output.dir;
   std::filesystem::create_directories(dir / "checkpoints");
   const auto start = std::chrono::steady_clock::now();
   std::vector<SeedResult> results;
   try {
-    uinfo::ProgressBar bar(s.seeds * (t.max_updates / t.validate_every + 2), "training and probing",
-                           !s.quiet);
+    SeedTables tables(dir);
+    uinfo::ProgressBar bar(s.seeds.count * (t.max_updates / t.validate_every + 2),
+                           "training and probing", !s.output.quiet);
     std::mutex mutex;
-    const std::function<void(long)> advance = [&](long units) {
+    const Advance advance = [&](long units, const std::string& note) {
       const std::lock_guard lock(mutex);
-      bar.advance(units);
+      bar.advance(units, note);
     };
     uinfo::parallel::for_each_job_in_order(
-        static_cast<std::size_t>(s.seeds), s.threads,
-        [&](std::size_t i) { return run_seed(s, s.first_seed + i, *circuit, dir, advance); },
-        [&](std::size_t, SeedResult&& r) { results.push_back(std::move(r)); });
+        static_cast<std::size_t>(s.seeds.count), s.threads,
+        [&](std::size_t i) { return run_seed(s, s.seeds.first + i, *circuit, dir, advance); },
+        [&](std::size_t i, SeedResult&& r) {
+          tables.write(s.seeds.first + i, r);
+          results.push_back(std::move(r));
+        });
     bar.finish();
   } catch (const uinfo::Error& e) {
     std::fprintf(stderr, "uinfo-checkerboard-rnn: %s\n", e.what());
@@ -512,14 +487,14 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_tables(results, s, dir);
-  run_record(results, s, seconds).write(dir / "run.json");
+  write_areas(results, dir);
+  uinfo::record::write(run_record(results, s, cli, seconds), dir / "run.json");
   plot(results, s, dir);
   for (const auto& [key, v] : summarise(results)) {
     const auto bits = uinfo::mean_and_deviation(v.bits);
     std::printf("area %ld %-13s %-7s %.3f +- %.3f bits\n", static_cast<long>(std::get<0>(key)),
                 std::get<1>(key).c_str(), std::get<2>(key).c_str(), bits.mean, bits.deviation);
   }
-  std::printf("%ld seeds in %.1f s; results in %s/\n", s.seeds, seconds, dir.string().c_str());
+  std::printf("%d seeds in %.1f s; results in %s/\n", s.seeds.count, seconds, dir.string().c_str());
   return 0;
 }

@@ -26,7 +26,9 @@ struct AnalysisOptions {
   double weight_threshold = 1e-4;  // effective weights below it are cut, as the reference's RNN
   std::uint64_t seed = 1;          // trials and noise, the same for every network
   double decoder_l2 = 1e-3;        // uinfo's linear decoder, on whitened rates
-  double train_fraction = 0.25;    // the decoders' split: 25% train, 75% test, as the authors'
+  // uinfo's decoders fit on this share of the samples and are scored on the rest (the authors'
+  // protocol has its own 25% / 75% split).
+  double train_fraction = 0.5;
   std::uint64_t split_seed = 42, decoder_seed = 0;
 };
 
