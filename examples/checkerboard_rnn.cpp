@@ -285,6 +285,17 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
         data << "\n\n";
       }
     }
+    // The published values (the authors' decoder) beside each panel, when the anatomy is theirs.
+    const bool comparable = s.areas == 3;
+    for (const std::string label : {"colour", "direction"}) {
+      for (const Published& p : published) {
+        if (p.label != label || std::string(p.decoder) != "authors") continue;
+        data << "# published " << label << ": area mean sd\n";
+        for (int a = 0; a < 3; ++a) data << a + 1 << ' ' << p.mean[a] << ' ' << p.sd[a] << '\n';
+        data << "\n\n";
+      }
+    }
+    const std::size_t first_published = 2 * decoders.size();
     std::string script =
         "set datafile separator whitespace\nset grid\nset key top right\nset xtics 1\n"
         "set xlabel 'area'\nset ylabel 'usable information (bits)'\nset yrange [-0.05:1.1]\n"
@@ -299,7 +310,16 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
                 " using 1:2:3 with yerrorlines lw 3 pt 7 lc rgb '#d62728' title 'colour', "
                 "'areas.dat' index " +
                 std::to_string(2 * d + 1) +
-                " using 1:2:3 with yerrorlines lw 3 pt 7 lc rgb '#1f77b4' title 'direction'\n";
+                " using 1:2:3 with yerrorlines lw 3 pt 7 lc rgb '#1f77b4' title 'direction'";
+      if (comparable) {
+        script += ", 'areas.dat' index " + std::to_string(first_published) +
+                  " using 1:2 with linespoints dt 2 pt 6 lc rgb '#d62728' title 'colour, "
+                  "published', 'areas.dat' index " +
+                  std::to_string(first_published + 1) +
+                  " using 1:2 with linespoints dt 2 pt 6 lc rgb '#1f77b4' title 'direction, "
+                  "published'";
+      }
+      script += "\n";
     }
     script += "unset multiplot\n";
     data.close();
@@ -315,13 +335,17 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
         if (row.window == "fixed")
           curves[{row.label, row.area, row.update}].push_back(row.estimate.bits);
     std::ofstream data(dir / "training.dat");
+    const bool probed = !curves.empty();  // --probe-every 0 leaves the performance panel only
     std::string script =
         "set datafile separator whitespace\nset grid\nset key bottom right\n"
-        "set xlabel 'updates'\nset multiplot layout 1,3 title 'uinfo-checkerboard-rnn: over "
-        "training (fixed window, linear decoder, mean over seeds)'\n";
+        "set xlabel 'updates'\nset multiplot layout 1," +
+        std::string(probed ? "3" : "1") +
+        " title 'uinfo-checkerboard-rnn: over training (fixed window, linear decoder, mean over "
+        "seeds)'\n";
     int block = 0;
     const char* area_colours[] = {"#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"};
     for (const char* label : {"colour", "direction"}) {
+      if (!probed) break;
       script += "set title '" + std::string(label) +
                 "'\nset ylabel 'bits'\nset yrange [-0.05:1.1]\nplot ";
       for (Index a = 1; a <= s.areas; ++a) {
@@ -348,7 +372,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
     script += ", " + uinfo::shortest(s.training.stop_performance) +
               " with lines dt 2 lc rgb '#d62728' title 'stop'\nunset multiplot\n";
     data.close();
-    uinfo::plot::render_png(dir / "training.png", script, 1350, 450);
+    uinfo::plot::render_png(dir / "training.png", script, probed ? 1350 : 500, 450);
   }
   {
     std::map<double, std::vector<double>> right, rt;
