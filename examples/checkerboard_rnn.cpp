@@ -23,6 +23,7 @@
 #include "common/command.hpp"
 #include "common/multi_area_analysis.hpp"
 #include "common/multi_area_training.hpp"
+#include "common/outcome.hpp"
 #include "common/parallel.hpp"
 #include "common/plot.hpp"
 #include "common/record.hpp"
@@ -411,7 +412,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings s;
   auto& t = s.training;
   auto& a = s.analysis;
@@ -485,10 +486,11 @@ int main(int argc, char** argv) {
   }
 
   const std::filesystem::path dir = s.output.dir;
-  std::filesystem::create_directories(dir / "checkpoints");
+  uinfo::program::prepare_output_directory(dir / "checkpoints");
+  uinfo::program::running();
   const auto start = std::chrono::steady_clock::now();
   std::vector<SeedResult> results;
-  try {
+  {
     SeedTables tables(dir);
     uinfo::ProgressBar bar(s.seeds.count * (t.max_updates / t.validate_every + 2),
                            "training and probing", !s.output.quiet);
@@ -505,9 +507,6 @@ int main(int argc, char** argv) {
           results.push_back(std::move(r));
         });
     bar.finish();
-  } catch (const uinfo::Error& e) {
-    std::fprintf(stderr, "uinfo-checkerboard-rnn: %s\n", e.what());
-    return 1;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -521,4 +520,6 @@ int main(int argc, char** argv) {
   }
   std::printf("%d seeds in %.1f s; results in %s/\n", s.seeds.count, seconds, dir.string().c_str());
   return 0;
+} catch (...) {
+  return uinfo::program::failed("uinfo-checkerboard-rnn");
 }

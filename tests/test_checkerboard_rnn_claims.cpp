@@ -5,6 +5,7 @@
 // no test here can afford: no reduced configuration measured so far learns the task in minutes.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -89,4 +90,10 @@ TEST_CASE("uinfo-checkerboard-rnn explains its flags and refuses bad ones", "[ch
   const auto decoder = run_program(UINFO_CHECKERBOARD_RNN_PATH, dir.path, "--decoder authors");
   CHECK(decoder.status == 2);
   CHECK_THAT(decoder.err, Catch::Contains("unknown decoder 'authors'"));
+  std::ofstream(dir.path / "file") << "not a directory";
+  const auto out = run_program(UINFO_CHECKERBOARD_RNN_PATH, dir.path,
+                               "--out '" + (dir.path / "file" / "out").string() + "'");
+  CHECK(out.status == 2);
+  CHECK_THAT(out.err, Catch::StartsWith("uinfo-checkerboard-rnn: cannot create the output "
+                                        "directory '"));
 }
