@@ -299,7 +299,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
     const std::size_t first_published = 2 * decoders.size();
     std::string script =
         "set datafile separator whitespace\nset grid\nset key top right\nset xtics 1\n"
-        "set xlabel 'area'\nset ylabel 'usable information (bits)'\nset yrange [-0.05:1.1]\n"
+        "set xlabel 'area'\nset ylabel 'usable information (bits)'\nset yrange [*<-0.05:1.1]\n"
         "set xrange [0.5:" +
         std::to_string(s.areas) + ".5]\n";
     script += "set multiplot layout 1," + std::to_string(decoders.size()) +
@@ -348,7 +348,7 @@ void plot(const std::vector<SeedResult>& results, const Settings& s,
     for (const char* label : {"colour", "direction"}) {
       if (!probed) break;
       script += "set title '" + std::string(label) +
-                "'\nset ylabel 'bits'\nset yrange [-0.05:1.1]\nplot ";
+                "'\nset ylabel 'bits'\nset yrange [*<-0.05:1.1]\nplot ";
       for (Index a = 1; a <= s.areas; ++a) {
         data << "# " << label << " area " << a << "\n";
         for (const auto& [key, v] : curves)
