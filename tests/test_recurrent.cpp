@@ -507,3 +507,14 @@ TEST_CASE("save and load carry a recurrent network's connectivity and noise stre
   const Matrix<float> b = restored.forward(x, Timeline{10, 2, {}, 0});
   CHECK(a == b);  // the same weights and the same noise, bit for bit
 }
+
+TEST_CASE("LeakyRnn<dynamic> takes its units when the network is built", "[recurrent]") {
+  using Net = Sequential<double, Input<3>, LeakyRnn<dynamic>, Dense<2>>;
+  Net net{Rng{2}, {7}};
+  CHECK(net.layer_size(1) == 7);
+  CHECK(net.layer<1>().units() == 7);
+  CHECK(net.layer<2>().weight().value.cols() == 7);
+  net.layer<1>().initial_state().value.setConstant(0.1);  // off ReLU's kink at 0
+  require_gradients(net, through_time());
+  CHECK_THROWS_WITH((Net{Rng{2}, {0}}), Catch::Contains("expected a positive size"));
+}

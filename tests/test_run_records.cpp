@@ -124,6 +124,10 @@ TEST_CASE("every program repeats a run from its run.json, byte for byte", "[reco
        "momentum"},
       {UINFO_CHECKERBOARD_PERTURB_PATH, checkerboard + "--ks 0,1 --seeds 2 --epochs 2",
        "--kinds colour_first", "kinds"},
+      {UINFO_CHECKERBOARD_RNN_PATH,
+       "--units 60 --seeds 2 --max-updates 10 --validate-every 10 --validation-trials 58 "
+       "--analysis-trials 200 --probe-every 10 --probe-trials 100 --decoder linear --threads 2",
+       "--lr 0.001", "lr"},
   };
   for (const Program& p : programs) {
     const ScratchDir dir("uinfo_run_records");

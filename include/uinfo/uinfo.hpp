@@ -86,6 +86,7 @@
 #include "uinfo/data/pixels.hpp"
 #include "uinfo/data/sequence.hpp"
 #include "uinfo/data/synthetic.hpp"
+#include "uinfo/data/timed_checkerboard.hpp"
 
 #include "uinfo/info/binning.hpp"
 #include "uinfo/info/decoder.hpp"
@@ -96,6 +97,7 @@
 #include "uinfo/info/mdl.hpp"
 #include "uinfo/info/preprocess.hpp"
 #include "uinfo/info/samples.hpp"
+#include "uinfo/info/sequence_features.hpp"
 #include "uinfo/info/uncertainty.hpp"
 #include "uinfo/info/usable_information.hpp"
 

@@ -452,10 +452,13 @@ class RateRnnLayer {
   Index omega_count_ = 0;
 };
 
+// LeakyRnn<dynamic>: the number of units is given when the network is constructed.
 template <Index Units, class Rate = Relu, Index In = inferred>
 struct LeakyRnn {
-  static_assert(Units > 0, "uinfo::LeakyRnn<Units>: the number of units must be positive");
+  static_assert(Units > 0 || Units == dynamic,
+                "uinfo::LeakyRnn<Units>: the number of units must be positive (or dynamic)");
   static constexpr Index declared_input_size = In;
+  static constexpr bool sized_at_run_time = Units == dynamic;
   template <class S, Index InputSize>
   using layer = RateRnnLayer<S, InputSize, Units, Rate, true>;
 };
