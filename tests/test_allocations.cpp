@@ -470,12 +470,8 @@ void check_no_allocations(const std::vector<Counts>& updates) {
 
 // The recurrent products lay out their weights at every forward pass (simd/block_sparse.hpp) in
 // storage sized by the first; a shorter batch reuses the longest one's buffers.
-// Known to fail (hence [!mayfail], reported but not failing the suite): every update of all three
-// networks makes the same 11 allocations (563 bytes), none in the layers: fit_task() builds its
-// batch.validate() context string ("... for update N") every update, and SequenceBatch::validate
-// concatenates strings for its checks before any fails (seen with gdb on malloc).
 TEST_CASE("recurrent networks: after the first update, a training update allocates nothing",
-          "[allocation][recurrent][!mayfail]") {
+          "[allocation][recurrent]") {
   const TaskFitOptions options{.updates = 12,
                                .batch_size = 20,
                                .rng = Rng{3},

@@ -40,13 +40,18 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// Whether every entry of `m` is finite: x * 0 is 0 for finite x and NaN otherwise, and a sum
+// vectorises well.
+template <class Derived>
+bool all_finite(const Eigen::DenseBase<Derived>& m) {
+  return std::isfinite((m.derived().array() * 0).sum());
+}
+
 // Throws NonFiniteValue naming the first non-finite entry of `m` (feature row, sample column).
 // `what` names the matrix in the message, e.g. "input batch" or "training data".
 template <class Derived>
 void require_finite(const Eigen::DenseBase<Derived>& m, const std::string& what) {
-  // x * 0 is 0 for finite x and NaN otherwise, and a sum vectorises well: the fast path. The scan
-  // below runs only to build the message.
-  if (std::isfinite((m.derived().array() * 0).sum())) return;
+  if (all_finite(m)) return;  // the scan below runs only to build the message
   for (Index col = 0; col < m.cols(); ++col) {
     for (Index row = 0; row < m.rows(); ++row) {
       const auto v = m(row, col);

@@ -76,8 +76,9 @@ class SequenceBatch {
            std::to_string(outputs) + " outputs");
     }
     require_timeline(timeline(), x_.cols(), name);
-    require_finite(x_.view(), name + " inputs");
-    require_finite(targets_.view(), name + " targets");
+    // Names built only for a message: validating a batch allocates nothing.
+    if (!all_finite(x_.view())) require_finite(x_.view(), name + " inputs");
+    if (!all_finite(targets_.view())) require_finite(targets_.view(), name + " targets");
     require_mask(mask_.view(), outputs, x_.cols(), name);
     for (Index b = 0; b < trials_; ++b) {
       for (Index t = lengths_[static_cast<std::size_t>(b)]; t < steps_; ++t) {

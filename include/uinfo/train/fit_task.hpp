@@ -114,11 +114,14 @@ Index fit_task(Net& net, Optimizer& optimizer, const Loss& loss, const Task& tas
   bool stop = detail::notify_all(
       [&](auto& c) -> decltype(c.on_train_begin(net)) { return c.on_train_begin(net); },
       callbacks...);
+  std::string batch_name = "uinfo::fit_task: the task's batch for update ";
+  const std::size_t batch_name_prefix = batch_name.size();
   Index update = 0;
   for (; update < options.updates && !stop; ++update) {
     task.draw(trials, options.batch_size, batch);
-    batch.validate(inputs, outputs,
-                   "uinfo::fit_task: the task's batch for update " + std::to_string(update));
+    batch_name.resize(batch_name_prefix);
+    batch_name += std::to_string(update);  // short enough to need no allocation
+    batch.validate(inputs, outputs, batch_name);
     Timeline time = batch.timeline();
     time.truncation = options.truncation;
     const auto output = net.forward(batch.x(), time, Mode::train);
