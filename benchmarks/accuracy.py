@@ -7,7 +7,7 @@ test samples (mean of log2 p(y|z) / p(y)): Gaussian classes with a shared identi
 XOR of four Gaussian blobs (a linear decoder reads nothing; the MLP decoder is scored there).
 
 On the same samples, scikit-learn's LogisticRegression(C=1e4) (lbfgs, its default 100
-iterations; the peers' probe, see /work/shared/peers/probes.py) is scored with uinfo's H(Y)
+iterations; the linear probe compare.sh runs as the peer) is scored with uinfo's H(Y)
 convention (the training labels' marginal plus 1/2 per class, on the test labels), and uinfo-probe
 gives the plain estimate (the penalty chosen from the data) and the finite-sample-corrected one
 (--correct), with its standard error.

@@ -120,6 +120,14 @@ GridMinimum minimize_on_log_grid(Criterion&& criterion, const L2Search& s) {
   return result;
 }
 
+// The logit beta' x_i + bias of every sample (a column of x), in the features' precision.
+template <Scalar S>
+Vector<double> binary_logits(const Matrix<S>& x, const Vector<double>& beta, double bias) {
+  Vector<S> logits = (beta.transpose().template cast<S>() * x).transpose();
+  logits.array() += static_cast<S>(bias);
+  return logits.template cast<double>();
+}
+
 // The approximate leave-one-out cross-entropy of a two-class logistic regression fit.
 //
 // The decoder's two rows w0, w1 act through beta = w1 - w0 (w0 = -w1 at the optimum), so its
@@ -137,9 +145,7 @@ template <Scalar S>
 double binary_leave_one_out_loss(const Matrix<S>& x, std::span<const Label> y,
                                  const Vector<double>& beta, double bias, double l2) {
   const Index d = x.rows(), n = x.cols();
-  Vector<S> logits = (beta.transpose().template cast<S>() * x).transpose();
-  logits.array() += static_cast<S>(bias);
-  const Vector<double> eta = logits.template cast<double>();
+  const Vector<double> eta = binary_logits(x, beta, bias);
   const Vector<double> curvature = eta.unaryExpr([](double z) {
     const double p = 1 / (1 + std::exp(-z));
     return p * (1 - p);
@@ -193,8 +199,7 @@ template <Scalar S>
 EvidenceStep binary_evidence_step(const Matrix<S>& x, std::span<const Label> y,
                                   const Vector<double>& beta, double bias, double l2) {
   const Index d = x.rows(), n = x.cols();
-  Vector<S> logits = (beta.transpose().template cast<S>() * x).transpose();
-  logits.array() += static_cast<S>(bias);
+  const Vector<double> logits = binary_logits(x, beta, bias);
   Vector<double> curvature(n);
   double loss = 0, positives = 0;
   for (Index i = 0; i < n; ++i) {
