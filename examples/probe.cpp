@@ -178,10 +178,15 @@ uinfo::record::Json write_curve(const std::string& file,
   const auto& c = curve.corrected;
   const std::string low = uinfo::shortest(c.bits - c.standard_error_bits);
   const std::string high = uinfo::shortest(c.bits + c.standard_error_bits);
+  const auto three_decimals = [](double bits) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", bits);
+    return std::string(text);
+  };
   std::string means_data;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
-    means_data += uinfo::shortest(sizes[i]) + " " + uinfo::shortest(means[i]) + " " +
-                  uinfo::shortest(errors[i]) + "\n";
+    means_data += uinfo::shortest(sizes[i]) + "," + uinfo::shortest(means[i]) + "," +
+                  uinfo::shortest(errors[i]) + "\n";  // the CSV's separator is gnuplot's here
   }
   const std::string script =
       "set datafile separator ','\nset key bottom right\nset grid\nset logscale x 2\n"
@@ -195,7 +200,7 @@ uinfo::record::Json write_curve(const std::string& file,
       "set style fill transparent solid 0.15 noborder\n"
       "plot " +
       low + " with lines lc rgb '#2ca02c' dt 2 notitle, " + high +
-      " with lines lc rgb '#2ca02c' dt 2 title 'corrected +- 1 s.e. (" + uinfo::shortest(c.bits) +
+      " with lines lc rgb '#2ca02c' dt 2 title 'corrected +- 1 s.e. (" + three_decimals(c.bits) +
       " bits)', '" + std::filesystem::path(file).filename().string() +
       "' skip 1 using 1:3 with points pt 7 ps 0.6 lc rgb '#999999' title 'each fit', "
       "$means using 1:2:3 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'mean +- s.e.'\n";
