@@ -67,8 +67,9 @@ std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
 void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem::path& dir,
           double ceiling_bits) {
   const uinfo::probing::CurveData data(rows, dir);
-  for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
-    if (s.network.decoder != decoder && s.network.decoder != "both") continue;
+  const auto families = uinfo::probing::decoder_families(s.network.decoder);
+  for (const uinfo::DecoderFamily family : families) {
+    const std::string decoder = to_string(family);
     std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
     script += "set multiplot layout 2," + std::to_string(s.network.depth) + " title '" +
               "uinfo-checkerboard: usable information (" + decoder + " decoder), " +
@@ -89,8 +90,8 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
     }
     script += "unset multiplot\n";
     uinfo::plot::render_png(
-        dir / (decoder == "linear" || s.network.decoder != "both" ? "info.png" : "info_mlp.png"),
-        script, 420 * s.network.depth + 100, 760);
+        dir / (family == families.front() ? "info.png" : "info_" + decoder + ".png"), script,
+        420 * s.network.depth + 100, 760);
   }
 }
 

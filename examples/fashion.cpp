@@ -39,7 +39,8 @@ struct Settings {
   uinfo::cli::Regime regime{.lr = 0.05, .batch = 32, .epochs = 20};
   uinfo::cli::Seeds seeds{.count = 3, .first = 1};
   std::string decoder = "linear";
-  double decoder_l2 = 1e-3;
+  std::string decoder_l2 = "auto";
+  bool corrected = false;
   std::string probe_features = "means";
   long map_limit = 4096;
   long train_samples = 0;  // 0: the whole training split
@@ -51,11 +52,6 @@ struct Settings {
 
 // Probes before the first step, at 1/8, 1/4 and 1/2 of the first epoch, and after every epoch.
 constexpr double early_probes[] = {0.125, 0.25, 0.5};
-
-std::vector<uinfo::DecoderFamily> decoder_families(const std::string& decoder) {
-  if (decoder == "both") return {uinfo::DecoderFamily::linear, uinfo::DecoderFamily::mlp};
-  return {uinfo::decoder_family_named(decoder)};
-}
 
 // "clothing / footwear / bags": a grouping's names are not gnuplot text, whose _ is a subscript.
 std::string group_names(const uinfo::LabelGrouping& grouping) {
@@ -72,8 +68,9 @@ std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
       .width = s.width,
       .regime = s.regime,
       .augment = s.augment,
-      .decoders = decoder_families(s.decoder),
-      .decoder_l2 = s.decoder_l2,
+      .decoders = uinfo::probing::decoder_families(s.decoder),
+      .decoder_l2 = *uinfo::probing::decoder_l2_named(s.decoder_l2),
+      .corrected = s.corrected,
       .reading = {fashion::probe_features_named(s.probe_features), s.map_limit}};
   const fashion::Phase phases[] = {{.epochs = s.regime.epochs}};
   return uinfo::probing::run_seeds(
@@ -121,8 +118,9 @@ void plot(const Settings& s, const uinfo::LabelGrouping& grouping, const std::ve
     it->second.first = std::min(it->second.first, r.m.info.bits);
     it->second.second = std::max(it->second.second, r.m.info.bits);
   }
-  for (const std::string& decoder : {std::string("linear"), std::string("mlp")}) {
-    if (s.decoder != decoder && s.decoder != "both") continue;
+  const auto families = uinfo::probing::decoder_families(s.decoder);
+  for (const uinfo::DecoderFamily family : families) {
+    const std::string decoder = to_string(family);
     std::string script = "set datafile separator whitespace\nset key off\nset grid\n";
     script += "set nonlinear x via sqrt(x) inverse x * x\nset xtics (" +
               epoch_tics(s.regime.epochs) + ")\n";
@@ -149,7 +147,7 @@ void plot(const Settings& s, const uinfo::LabelGrouping& grouping, const std::ve
     }
     script += "unset multiplot\n";
     uinfo::plot::render_png(
-        dir / (decoder == "linear" || s.decoder != "both" ? "info.png" : "info_mlp.png"), script,
+        dir / (family == families.front() ? "info.png" : "info_" + decoder + ".png"), script,
         420 * layers + 100, 760);
   }
 }
@@ -225,12 +223,14 @@ int main(int argc, char** argv) try {
                   "random crops (zero padding of 4 pixels) and horizontal flips of the training "
                   "images");
   uinfo::cli::add_options(command, s.seeds, "number of seeds (initial weights and batch orders)");
-  command.setting(
-      "--decoder", s.decoder,
-      "linear, mlp or both (the MLP decoder is refitted from scratch at every probe: slow)");
+  command.setting("--decoder", s.decoder, uinfo::probing::decoder_choices);
   command.setting("--decoder-l2", s.decoder_l2,
                   "linear decoder: L2 penalty (l2 / 2) |W|^2 on whitened features, added to the "
-                  "mean cross-entropy (scikit-learn's C = 1 / (l2 n))");
+                  "mean cross-entropy (scikit-learn's C = 1 / (l2 n)), or auto: chosen from the "
+                  "probe's training images at every probe (5-fold cross-validation)");
+  command.setting("--corrected", s.corrected,
+                  "also the finite-sample-corrected estimate of every probe (corrected_bits in "
+                  "info.csv; four more fits each: slow)");
   command.setting("--probe-features", s.probe_features,
                   "what a convolutional layer is probed with: means (of each channel over its "
                   "pixels) or map (the flattened map, where it has at most --map-limit values)");
@@ -266,12 +266,13 @@ int main(int argc, char** argv) try {
   if (s.data.empty()) s.data = dataset->default_directory;
   if (s.output.dir.empty())
     s.output.dir = "results/" + s.dataset + (s.model == "mlp" ? "" : "-" + s.model);
-  if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
-    command.fail("--decoder must be linear, mlp or both");
+  if (!uinfo::probing::is_decoder_choice(s.decoder))
+    command.fail(std::string("--decoder must be one of ") + uinfo::probing::decoder_choices);
   if (s.width < 1) command.fail("--width must be at least 1");
   uinfo::cli::check(command, s.regime);
   uinfo::cli::check(command, s.seeds);
-  if (s.decoder_l2 < 0) command.fail("--decoder-l2 must be at least 0");
+  if (!uinfo::probing::decoder_l2_named(s.decoder_l2))
+    command.fail("--decoder-l2 must be auto or a penalty >= 0");
   if (s.train_samples != 0 && s.train_samples < 10)
     command.fail("--train-samples must be 0 (all) or at least 10");
   if (s.probe_samples < 20 || s.probe_samples > 10000)

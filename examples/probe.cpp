@@ -1,7 +1,8 @@
 // uinfo-probe: the usable information I_u(Z;Y) = H(Y) - L_CE of a representation exported from
 // another framework as NumPy .npy files (samples x features, float32 or float64, C or Fortran
 // order; integer labels). Prints one JSON object on stdout; optional estimators add k-fold
-// cross-validation, a bootstrap interval, the per-sample PVI and the MDL online codelength.
+// cross-validation, a bootstrap interval, the per-sample PVI, the MDL online codelength, and the
+// loss-data curve (CSV and PNG) with the finite-sample-corrected estimate.
 // Bad input prints one line on stderr and exits with status 2.
 #include <uinfo/version.hpp>
 
@@ -20,14 +21,18 @@
 
 #include "common/command.hpp"
 #include "common/outcome.hpp"
+#include "common/plot.hpp"
+#include "common/probing.hpp"
 #include "common/record.hpp"
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/rng.hpp"
 #include "uinfo/data/npy.hpp"
 #include "uinfo/info/decoder.hpp"
+#include "uinfo/info/learning_curve.hpp"
 #include "uinfo/info/mdl.hpp"
 #include "uinfo/info/uncertainty.hpp"
 #include "uinfo/info/usable_information.hpp"
+#include "uinfo/train/csv.hpp"
 
 namespace {
 
@@ -40,6 +45,13 @@ struct Settings {
   std::string decoder = "linear";
   std::string hidden = "64";
   std::vector<uinfo::Index> hidden_widths;  // parsed from `hidden`
+  std::string width_choices;                // mlp: widths to choose from, like 16,64,256
+  std::vector<uinfo::Index> width_list;     // parsed from `width_choices`
+  std::string l2 = "auto";                  // linear: a penalty, or auto (chosen from the data)
+  std::string l2_criterion = "auto";
+  bool authors_split = false;
+  bool correct = false;
+  std::string curve;
   long cv = 0;
   int bootstrap = 0;
   double confidence = 0.95;
@@ -105,6 +117,12 @@ Split<S> load(const Settings& s) {
   const uinfo::Index n = z.cols();
   require_input(n >= 2, "--z has " + std::to_string(n) +
                             " samples; expected at least 2 to split into training and test");
+  if (s.authors_split) {
+    const uinfo::SampleSplit parts = uinfo::authors_split(n);
+    take(z, y, parts.test, split.z_test, split.y_test);
+    take(z, y, parts.train, split.z_train, split.y_train);
+    return split;
+  }
   // The seed's own stream, so the split does not correlate with the decoder's draws.
   std::vector<uinfo::Index> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), uinfo::Index{0});
@@ -136,6 +154,63 @@ Options with_preprocessing(Options options, const std::string& name) {
   return options;
 }
 
+// The loss-data curve as a CSV (one row per fit) and a PNG beside it: every fit, the mean at each
+// size, and the corrected estimate with its standard error; returns what the JSON says of it.
+uinfo::record::Json write_curve(const std::string& file,
+                                const uinfo::UsableInformationCurve& curve) {
+  std::vector<double> sizes, means, errors;
+  {
+    uinfo::CsvWriter csv(file, {"n_train", "draw", "bits", "standard_error_bits", "ce_bits",
+                                "h_bits", "l2", "l2_selection", "decoder"});
+    for (const uinfo::CurvePoint& point : curve.points) {
+      for (std::size_t d = 0; d < point.fits.size(); ++d) {
+        const uinfo::UsableInformation& f = point.fits[d];
+        csv.row(point.n_train, d, f.bits, f.standard_error_bits, f.ce_bits, f.h_bits, f.l2,
+                f.l2_selection, f.decoder);
+      }
+      sizes.push_back(static_cast<double>(point.n_train));
+      means.push_back(point.mean_bits);
+      errors.push_back(point.standard_error_bits);
+    }
+  }
+  std::filesystem::path png = file;
+  png.replace_extension(".png");
+  const auto& c = curve.corrected;
+  const std::string low = uinfo::shortest(c.bits - c.standard_error_bits);
+  const std::string high = uinfo::shortest(c.bits + c.standard_error_bits);
+  const auto three_decimals = [](double bits) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", bits);
+    return std::string(text);
+  };
+  std::string means_data;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    means_data += uinfo::shortest(sizes[i]) + "," + uinfo::shortest(means[i]) + "," +
+                  uinfo::shortest(errors[i]) + "\n";  // the CSV's separator is gnuplot's here
+  }
+  const std::string script =
+      "set datafile separator ','\nset key bottom right\nset grid\nset logscale x 2\n"
+      "set xlabel 'decoder training samples'\nset ylabel 'usable information (bits)'\n"
+      "set title 'uinfo-probe: " +
+      curve.decoder +
+      " decoder, estimate against training samples'\n"
+      "$means << EOD\n" +
+      means_data +
+      "EOD\n"
+      "set style fill transparent solid 0.15 noborder\n"
+      "plot " +
+      low + " with lines lc rgb '#2ca02c' dt 2 notitle, " + high +
+      " with lines lc rgb '#2ca02c' dt 2 title 'corrected +- 1 s.e. (" + three_decimals(c.bits) +
+      " bits)', '" + std::filesystem::path(file).filename().string() +
+      "' skip 1 using 1:3 with points pt 7 ps 0.6 lc rgb '#999999' title 'each fit', "
+      "$means using 1:2:3 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'mean +- s.e.'\n";
+  const bool drawn = uinfo::plot::render_png(png, script, 800, 500);
+  return {{"csv", file},
+          {"png", drawn ? png.string() : std::string()},
+          {"n_train", sizes},
+          {"mean_bits", means}};
+}
+
 // Runs every requested estimator with fresh copies of the unfitted `prototype`.
 template <class D>
 uinfo::record::Json probe(const Settings& s, const Split<typename D::scalar_type>& split,
@@ -164,11 +239,24 @@ uinfo::record::Json probe(const Settings& s, const Split<typename D::scalar_type
   out["classes"] = info.classes;
   out["decoder"] = info.decoder;
   out["iterations"] = info.iterations;
+  out["l2"] = info.l2;
+  out["l2_selection"] = info.l2_selection;
   out["seed"] = s.seed;
   out["reference"] = s.log_k ? "log_classes" : "train_marginal";
   out["preprocess"] = s.preprocess;
   out["scalar"] = std::is_same_v<S, double> ? "float64" : "float32";
-  if (!s.z.empty()) out["test_fraction"] = s.test_fraction;
+  if (!s.z.empty()) out["test_fraction"] = s.authors_split ? 0.75 : s.test_fraction;
+  if (s.decoder == "mlp") out["kept_epoch"] = info.kept_epoch;
+  if (s.decoder.starts_with("authors"))
+    out["authors_bits"] = uinfo::authors_bits(info.ce_bits / uinfo::bits_per_nat);
+  if (s.correct) {
+    const auto curve = uinfo::usable_information_curve(split.z_train, split.y_train, split.z_test,
+                                                       split.y_test, prototype, {.info = options});
+    out["corrected"] = {{"bits", curve.corrected.bits},
+                        {"standard_error_bits", curve.corrected.standard_error_bits},
+                        {"plain_bits", curve.corrected.plain_bits}};
+    if (!s.curve.empty()) out["curve"] = write_curve(s.curve, curve);
+  }
 
   if (s.cv > 0 || s.mdl) {
     const auto [z, y] = pooled(split);
@@ -211,23 +299,36 @@ uinfo::record::Json probe(const Settings& s, const Split<typename D::scalar_type
 template <class S>
 uinfo::record::Json run(const Settings& s) {
   const Split<S> split = load<S>(s);
-  if (!s.pvi.empty()) {
-    const std::filesystem::path directory = std::filesystem::path(s.pvi).parent_path();
+  for (const std::string& file : {s.pvi, s.curve}) {
+    if (file.empty()) continue;
+    const std::filesystem::path directory = std::filesystem::path(file).parent_path();
     uinfo::program::prepare_output_directory(directory.empty() ? "." : directory);
   }
   uinfo::program::running();
   if (s.decoder == "mlp") {
     using Mlp = uinfo::MlpDecoder<S>;
+    return probe(s, split,
+                 Mlp{with_preprocessing(typename Mlp::Options{.hidden = s.hidden_widths,
+                                                              .width_choices = s.width_list},
+                                        s.preprocess)});
+  }
+  if (s.decoder.starts_with("authors")) {
+    using Authors = uinfo::AuthorsDecoder<S>;
     return probe(
         s, split,
-        Mlp{with_preprocessing(typename Mlp::Options{.hidden = s.hidden_widths}, s.preprocess)});
+        Authors{with_preprocessing(
+            typename Authors::Options{.linear = s.decoder == "authors-linear"}, s.preprocess)});
   }
   using Linear = uinfo::LinearDecoder<S>;
-  return probe(s, split, Linear{with_preprocessing(typename Linear::Options{}, s.preprocess)});
+  typename Linear::Options options{.l2 = *uinfo::probing::decoder_l2_named(s.l2)};
+  if (s.l2_criterion == "evidence") options.search.choice = uinfo::L2Choice::evidence;
+  if (s.l2_criterion == "loo") options.search.choice = uinfo::L2Choice::leave_one_out;
+  if (s.l2_criterion == "cv") options.search.choice = uinfo::L2Choice::cross_validation;
+  return probe(s, split, Linear{with_preprocessing(options, s.preprocess)});
 }
 
-// "64" or "64,32": one or two positive widths.
-std::vector<uinfo::Index> parse_widths(const std::string& text) {
+// "64" or "64,32": positive widths, at most `most` of them; empty if the text is not that.
+std::vector<uinfo::Index> parse_widths(const std::string& text, std::size_t most = 2) {
   std::vector<uinfo::Index> widths;
   std::size_t start = 0;
   while (true) {
@@ -242,7 +343,7 @@ std::vector<uinfo::Index> parse_widths(const std::string& text) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  return widths.size() <= 2 ? widths : std::vector<uinfo::Index>{};
+  return widths.size() <= most ? widths : std::vector<uinfo::Index>{};
 }
 
 }  // namespace
@@ -273,11 +374,30 @@ int main(int argc, char** argv) {
   command.setting(
       "--test-fraction", s.test_fraction,
       "with --z: the share in (0, 1) of samples, shuffled by --seed, held out for testing");
-  command.setting(
-      "--decoder", s.decoder,
-      "linear (multinomial logistic regression by L-BFGS) or mlp (ReLU MLP by Adam with "
-      "early stopping)");
+  command.setting("--decoder", s.decoder,
+                  "linear (multinomial logistic regression by L-BFGS), mlp (ReLU MLP by Adam with "
+                  "early stopping), authors or authors-linear (Kleinman, Chandrasekaran & Kao's "
+                  "decoder protocol: MLP 64-64-64, dropout, 3000 full-batch SGD steps, raw "
+                  "features)");
+  command.setting("--l2", s.l2,
+                  "linear: the L2 penalty on whitened features, or auto: chosen from the training "
+                  "split (reported as l2 and l2_selection)");
+  command.setting("--l2-criterion", s.l2_criterion,
+                  "linear with --l2 auto: evidence (two classes), loo (approximate leave-one-out, "
+                  "two classes), cv (5-fold), or auto (evidence for two classes, cv otherwise)");
   command.setting("--hidden", s.hidden, "mlp: hidden widths, one or two, like 64 or 64,32");
+  command.setting("--width-choices", s.width_choices,
+                  "mlp: widths to choose from by the validation loss, like 16,64,256 (every "
+                  "hidden layer takes the same); empty: --hidden");
+  command.setting("--correct", s.correct,
+                  "also the finite-sample-corrected estimate: the loss-data curve extrapolated to "
+                  "unlimited training samples, with its standard error");
+  command.option("--curve", s.curve,
+                 "write the loss-data curve to this CSV (one row per fit at 1/8, 1/4, 1/2 and all "
+                 "of the training split, 3 draws per size) and a PNG beside it; implies --correct");
+  command.setting("--authors-split", s.authors_split,
+                  "with --z: split 25% training / 75% test as the authors did (scikit-learn's "
+                  "train_test_split(test_size=0.75, random_state=42)) instead of --test-fraction");
   command.setting("--cv", s.cv,
                   "also k-fold cross-validation over all samples (both splits pooled); 0: off");
   command.setting("--bootstrap", s.bootstrap,
@@ -301,6 +421,8 @@ int main(int argc, char** argv) {
       "whiten for linear, standardize for mlp)");
   command.setting("--double", s.use_double, "compute in float64 (default: float32)");
   command.parse(argc, argv);
+  // The curve is drawn from the corrected estimate's fits; the record says so, for --config.
+  if (!s.curve.empty()) s.correct = true;
 
   const bool two_files =
       !s.z_train.empty() || !s.y_train.empty() || !s.z_test.empty() || !s.y_test.empty();
@@ -331,9 +453,26 @@ int main(int argc, char** argv) {
     command.fail("unknown --preprocess '" + s.preprocess +
                  "'; expected auto, none, standardize or whiten");
   }
-  if (s.decoder != "linear" && s.decoder != "mlp") {
-    command.fail("unknown --decoder '" + s.decoder + "'; expected linear or mlp");
+  if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "authors" &&
+      s.decoder != "authors-linear") {
+    command.fail("unknown --decoder '" + s.decoder +
+                 "'; expected linear, mlp, authors or authors-linear");
   }
+  if (!uinfo::probing::decoder_l2_named(s.l2))
+    command.fail("--l2 '" + s.l2 + "' must be auto or a penalty >= 0");
+  if (s.l2_criterion != "auto" && s.l2_criterion != "evidence" && s.l2_criterion != "loo" &&
+      s.l2_criterion != "cv") {
+    command.fail("unknown --l2-criterion '" + s.l2_criterion +
+                 "'; expected auto, evidence, loo or cv");
+  }
+  if (!s.width_choices.empty()) {
+    s.width_list = parse_widths(s.width_choices, 16);
+    if (s.width_list.empty()) {
+      command.fail("--width-choices '" + s.width_choices +
+                   "' must list positive widths, like 16,64,256");
+    }
+  }
+  if (s.authors_split && !one_file) command.fail("--authors-split splits --z/--y (see --help)");
   s.hidden_widths = parse_widths(s.hidden);
   if (s.hidden_widths.empty()) {
     command.fail("--hidden '" + s.hidden +

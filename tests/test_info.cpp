@@ -16,90 +16,12 @@
 #include "uinfo/layers/dense.hpp"
 #include "uinfo/layers/tanh.hpp"
 
-// After uinfo, which includes Eigen/Core with GCC 12's false AVX-512 warnings silenced
-// (core/external.hpp).
-#include <Eigen/Cholesky>
+#include "mixture.hpp"
 
 using namespace uinfo;
 using Catch::Contains;
 
-namespace {
-
-// --- Gaussian classes with identity covariance: the exact posterior is a softmax ------------
-
-struct Mixture {
-  Matrix<double> means;  // features x classes
-  std::vector<double> prior;
-
-  Index features() const { return means.rows(); }
-  Index classes() const { return means.cols(); }
-
-  Label draw_label(Engine& engine) const {
-    double u = engine.uniform(), cumulative = 0;
-    for (std::size_t k = 0; k + 1 < prior.size(); ++k) {
-      cumulative += prior[k];
-      if (u < cumulative) return static_cast<Label>(k);
-    }
-    return static_cast<Label>(prior.size() - 1);
-  }
-
-  // log p(y | z) for the true model.
-  double log_posterior(const Vector<double>& z, Label y) const {
-    Vector<double> log_joint(classes());
-    for (Index k = 0; k < classes(); ++k) {
-      log_joint(k) =
-          std::log(prior[static_cast<std::size_t>(k)]) - 0.5 * (z - means.col(k)).squaredNorm();
-    }
-    const double max = log_joint.maxCoeff();
-    return log_joint(y) - max - std::log((log_joint.array() - max).exp().sum());
-  }
-
-  double prior_entropy_bits() const {
-    double h = 0;
-    for (const double p : prior) h -= p * std::log2(p);
-    return h;
-  }
-};
-
-struct Sample {
-  Matrix<float> z;
-  std::vector<Label> y;
-};
-
-Sample draw(const Mixture& m, Index n, Engine& engine) {
-  Sample s{Matrix<float>(m.features(), n), std::vector<Label>(static_cast<std::size_t>(n))};
-  for (Index j = 0; j < n; ++j) {
-    const Label y = m.draw_label(engine);
-    s.y[static_cast<std::size_t>(j)] = y;
-    for (Index i = 0; i < m.features(); ++i) {
-      s.z(i, j) = static_cast<float>(m.means(i, y) + engine.normal());
-    }
-  }
-  return s;
-}
-
-// Shannon's I(Z;Y) on these samples from the exact posterior: mean of log2 p(y|z) / p(y). Paired
-// with a decoder's estimate on the same samples, the sampling noise of the test set cancels.
-double shannon_bits_on(const Mixture& m, const Sample& s) {
-  double total = 0;
-  for (Index j = 0; j < s.z.cols(); ++j) {
-    const Label y = s.y[static_cast<std::size_t>(j)];
-    const Vector<double> z = s.z.col(j).cast<double>();
-    total += (m.log_posterior(z, y) - std::log(m.prior[static_cast<std::size_t>(y)])) /
-             std::numbers::ln2;
-  }
-  return total / static_cast<double>(s.z.cols());
-}
-
-Mixture random_mixture(Index features, Index classes, double separation, Engine& engine) {
-  Mixture m{
-      Matrix<double>(features, classes),
-      std::vector<double>(static_cast<std::size_t>(classes), 1.0 / static_cast<double>(classes))};
-  for (Index i = 0; i < m.means.size(); ++i) m.means.data()[i] = separation * engine.normal();
-  return m;
-}
-
-}  // namespace
+using namespace uinfo::testing;
 
 // --- Entropy ----------------------------------------------------------------------------------
 
@@ -224,18 +146,26 @@ TEST_CASE("the linear decoder reaches the maximum-likelihood fit", "[info][decod
 TEST_CASE("Z independent of Y: no usable information beyond the decoder's fitting noise",
           "[info][decoder]") {
   // A decoder fitted to noise predicts slightly worse than the marginal: by p / 2n nats in
-  // expectation for the linear decoder (maximum-likelihood asymptotics, p = 2 x 11 parameters
-  // here). Its ratio to the standard error, about sqrt(p) / 2, does not shrink with n, so the
-  // test allows for it rather than asking for |I_u| < 2 SE around 0.
+  // expectation for a barely penalised linear decoder (maximum-likelihood asymptotics,
+  // p = 2 x 11 parameters here). Its ratio to the standard error, about sqrt(p) / 2, does not
+  // shrink with n, so the test allows for it rather than asking for |I_u| < 2 SE around 0.
   Engine engine = Rng{5}.engine(Stream::data);
   const Mixture noise = random_mixture(10, 3, 0.0, engine);  // every class, one distribution
   const Sample train = draw(noise, 3000, engine), test = draw(noise, 3000, engine);
-  LinearDecoder<float> linear;
-  const auto by_linear = usable_information(train.z, train.y, test.z, test.y, linear);
+  LinearDecoder<float> unpenalised({.l2 = 1e-5});
+  const auto by_unpenalised = usable_information(train.z, train.y, test.z, test.y, unpenalised);
   const double fitting_noise = 22.0 / (2 * 3000) * bits_per_nat;
-  INFO("linear: " << by_linear.bits << " +- " << by_linear.standard_error_bits << ", expected -"
-                  << fitting_noise);
-  CHECK(std::abs(by_linear.bits + fitting_noise) < 2 * by_linear.standard_error_bits);
+  INFO("l2 1e-5: " << by_unpenalised.bits << " +- " << by_unpenalised.standard_error_bits
+                   << ", expected -" << fitting_noise);
+  CHECK(std::abs(by_unpenalised.bits + fitting_noise) < 2 * by_unpenalised.standard_error_bits);
+  // The penalty chosen by cross-validation shrinks the weights to nearly nothing: the decoder
+  // predicts the marginal, and the estimate is 0 to well within the fitting noise.
+  LinearDecoder<float> chosen;
+  const auto by_chosen = usable_information(train.z, train.y, test.z, test.y, chosen);
+  INFO("chosen l2 " << by_chosen.l2 << ": " << by_chosen.bits);
+  CHECK(by_chosen.l2_selection == "5-fold");
+  CHECK(by_chosen.l2 > 0.1);
+  CHECK(std::abs(by_chosen.bits) < 0.1 * fitting_noise);
   // The MLP starts at the marginal and early stopping keeps what the validation split confirms.
   MlpDecoder<float> mlp;
   const auto by_mlp = usable_information(train.z, train.y, test.z, test.y, mlp);
@@ -349,17 +279,25 @@ TEST_CASE("a decoder probed again starts from its previous weights", "[info][dec
   Engine engine = Rng{15}.engine(Stream::data);
   const Mixture m = random_mixture(30, 5, 0.4, engine);
   const Sample train = draw(m, 3000, engine), test = draw(m, 1000, engine);
-  LinearDecoder<float> warm;
+  LinearDecoder<float> warm({.l2 = 1e-4});
   const auto first = usable_information(train.z, train.y, test.z, test.y, warm);
   const auto again = usable_information(train.z, train.y, test.z, test.y, warm);
   CHECK(again.iterations <= 1);
   CHECK(again.bits == Approx(first.bits).margin(1e-4));
+  // With the penalty chosen from the data, the search starts where the last one ended, and on
+  // the same samples finds the same penalty again.
+  LinearDecoder<float> choosing;
+  const auto chosen = usable_information(train.z, train.y, test.z, test.y, choosing);
+  const auto chosen_again = usable_information(train.z, train.y, test.z, test.y, choosing);
+  INFO("iterations " << chosen.iterations << ", again " << chosen_again.iterations);
+  CHECK(chosen_again.l2 == Approx(chosen.l2).epsilon(0.05));
+  CHECK(chosen_again.iterations < chosen.iterations);
   // A slightly different representation (as one epoch later): fewer iterations than from zero.
   Sample shifted = train;
   shifted.z.array() +=
       0.05f * Matrix<float>::Ones(shifted.z.rows(), shifted.z.cols()).array().sin();
   shifted.z.row(0) *= 1.1f;
-  LinearDecoder<float> cold;
+  LinearDecoder<float> cold({.l2 = 1e-4});
   const auto from_zero = usable_information(shifted.z, shifted.y, test.z, test.y, cold);
   const auto from_previous = usable_information(shifted.z, shifted.y, test.z, test.y, warm);
   INFO("iterations from zero " << from_zero.iterations << ", warm " << from_previous.iterations);
@@ -621,7 +559,8 @@ TEST_CASE("LayerProbe refuses labels that do not match its samples", "[info][pro
                         Contains("out of range for 2 classes"));
   LayerProbe<Net, 2> counted(x, x, {{"y", ten, three}});
   CHECK(counted.labels()[0].classes == 4);
-  CHECK_THROWS_WITH(decoder_family_named("svm"), Contains("expected linear or mlp"));
+  CHECK_THROWS_WITH(decoder_family_named("svm"),
+                    Contains("expected linear, mlp, authors or authors-linear"));
 }
 
 TEST_CASE("LayerProbe names the layer whose output is not finite", "[info][probe]") {

@@ -35,10 +35,14 @@ struct NetworkSettings {
   long trials = 10000;       // 90% training, 10% validation
   long probe_trials = 2000;  // in each of the decoders' training and test splits
   std::string decoder = "linear";
-  // The linear decoder's L2 penalty on whitened features. With 2,000 probe samples a nearly
-  // unregularised fit (the library's 1e-5) overfits the 64-wide layers: it reads 0.78 instead of
-  // 0.82 bits of direction in layer 2, with spikes of up to 0.3 bits, and takes 5x the iterations.
-  double decoder_l2 = 1e-3;
+  // The linear decoder's L2 penalty on whitened features: chosen from the data at every probe
+  // (auto), or fixed. With 2,000 probe samples a nearly unregularised fit (1e-5) overfits the
+  // 64-wide layers: it reads 0.78 instead of 0.82 bits of direction in layer 2, with spikes of up
+  // to 0.3 bits, and takes 5x the iterations; 1e-3 was the fixed value before the choice.
+  std::string decoder_l2 = "auto";
+  // The authors' decoder protocol's budget and features (their values: 3,000 steps, raw).
+  int authors_iterations = 3000;
+  bool authors_standardize = false;
   int threads = 0;
 };
 
@@ -54,9 +58,14 @@ inline void add_options(uinfo::cli::Command& command, NetworkSettings& s) {
   command.setting("--noise", s.noise, "standard deviation of the noise on each evidence input");
   command.setting("--trials", s.trials, "training trials per seed (10% of them for validation)");
   command.setting("--probe-trials", s.probe_trials, "trials in each of the decoders' two splits");
-  command.setting("--decoder", s.decoder, "linear, mlp or both");
+  command.setting("--decoder", s.decoder, uinfo::probing::decoder_choices);
   command.setting("--decoder-l2", s.decoder_l2,
-                  "L2 penalty of the linear decoder (whitened features)");
+                  "L2 penalty of the linear decoder (whitened features), or auto: chosen from the "
+                  "probe's training samples at every probe (evidence)");
+  command.setting("--authors-iterations", s.authors_iterations,
+                  "authors' decoders: full-batch SGD steps (theirs: 3000)");
+  command.setting("--authors-standardize", s.authors_standardize,
+                  "authors' decoders: standardise each unit first (theirs: raw values)");
   command.option("--threads", s.threads, "worker threads; 0: one per core");
 }
 
@@ -76,11 +85,6 @@ inline std::optional<uinfo::Init> init_named(const std::string& name) {
   return std::nullopt;
 }
 
-inline std::vector<uinfo::DecoderFamily> decoder_families(const std::string& decoder) {
-  if (decoder == "both") return {uinfo::DecoderFamily::linear, uinfo::DecoderFamily::mlp};
-  return {uinfo::decoder_family_named(decoder)};
-}
-
 inline void check_options(const uinfo::cli::Command& command, const NetworkSettings& s) {
   if (s.depth < 1 || s.depth > 3) command.fail("--depth must be 1, 2 or 3");
   if (s.width < 1 || s.bottleneck < 1) command.fail("--width and --bottleneck must be at least 1");
@@ -88,9 +92,11 @@ inline void check_options(const uinfo::cli::Command& command, const NetworkSetti
     command.fail("--activation must be relu or tanh");
   if (!init_named(s.init))
     command.fail("--init must be lecun_uniform, he_normal, glorot_uniform or scaled:G with G > 0");
-  if (s.decoder != "linear" && s.decoder != "mlp" && s.decoder != "both")
-    command.fail("--decoder must be linear, mlp or both");
-  if (!(s.decoder_l2 >= 0)) command.fail("--decoder-l2 must be >= 0");
+  if (!uinfo::probing::is_decoder_choice(s.decoder))
+    command.fail(std::string("--decoder must be one of ") + uinfo::probing::decoder_choices);
+  if (!uinfo::probing::decoder_l2_named(s.decoder_l2))
+    command.fail("--decoder-l2 must be auto or a penalty >= 0");
+  if (s.authors_iterations < 1) command.fail("--authors-iterations must be at least 1");
   if (s.trials < 20 || s.probe_trials < 10)
     command.fail("--trials must be at least 20, --probe-trials at least 10");
 }
@@ -178,8 +184,12 @@ Probe make_probe(const NetworkSettings& s, const Data& data, std::uint64_t seed)
   return Probe(data.probe_train.x, data.probe_test.x,
                {{"colour", data.probe_train.colour, data.probe_test.colour, 2},
                 {"direction", data.probe_train.direction, data.probe_test.direction, 2}},
-               {.decoders = decoder_families(s.decoder),
-                .linear = {.l2 = s.decoder_l2, .lbfgs = {.gradient_tolerance = 1e-4}},
+               {.decoders = uinfo::probing::decoder_families(s.decoder),
+                .linear = {.l2 = *uinfo::probing::decoder_l2_named(s.decoder_l2),
+                           .lbfgs = {.gradient_tolerance = 1e-4}},
+                .authors = {.iterations = s.authors_iterations,
+                            .preprocess = s.authors_standardize ? uinfo::Preprocess::standardize
+                                                                : uinfo::Preprocess::none},
                 .seed = seed});
 }
 

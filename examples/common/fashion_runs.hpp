@@ -164,7 +164,8 @@ struct RunSettings {
   uinfo::cli::Regime regime;  // its epochs are the phases'
   bool augment;  // random crops (4-pixel padding) and horizontal flips of the training images
   std::vector<uinfo::DecoderFamily> decoders;
-  double decoder_l2;  // the linear decoder's penalty on its (whitened) weights
+  std::optional<double> decoder_l2;  // the linear decoder's penalty; empty: chosen from the data
+  bool corrected = false;            // also the finite-sample-corrected estimates
   ProbeReading reading;
 };
 
@@ -207,13 +208,10 @@ std::vector<uinfo::probing::Measurement> train_and_probe(const RunSettings& s, c
       data.probe_train_x, data.probe_test_x,
       {{"fine", data.fine_train, data.fine_test, data.fine_classes},
        {"coarse", data.coarse_train, data.coarse_test, data.coarse_classes}},
-      // MLP decoders start cold: warm ones, carried over to the refitted standardisation of a
-      // layer that moved, stop early far from a fit (an 8-unit layer, seed 2, after 1/8 epoch:
-      // -1.5 bits of fine information where a cold fit finds 1.9 and the linear decoder 1.9).
       {.decoders = s.decoders,
        .linear = {.l2 = s.decoder_l2},
-       .mlp = {.warm_start = false},
-       .seed = seed});
+       .seed = seed,
+       .corrected = s.corrected});
   std::vector<uinfo::probing::Measurement> rows;
   uinfo::probing::Timing run;
   const std::function<void(double)> measure = [&](double epoch) {

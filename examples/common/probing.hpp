@@ -9,8 +9,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -25,7 +28,37 @@ struct Measurement {
   std::string label, decoder;
   UsableInformation info;
   double task_accuracy;  // of the network's output on its task, on held-out samples
+  std::optional<FiniteSampleCorrection> corrected{};
 };
+
+// The decoder families a program's --decoder names: one family, or "both" (linear and mlp).
+inline std::vector<DecoderFamily> decoder_families(const std::string& decoder) {
+  if (decoder == "both") return {DecoderFamily::linear, DecoderFamily::mlp};
+  return {decoder_family_named(decoder)};
+}
+
+inline constexpr const char* decoder_choices =
+    "linear, mlp, both (linear and mlp), authors or authors-linear (Kleinman, Chandrasekaran & "
+    "Kao's decoder protocol: slow)";
+
+inline bool is_decoder_choice(const std::string& decoder) {
+  try {
+    decoder_families(decoder);
+    return true;
+  } catch (const InvalidArgument&) {
+    return false;
+  }
+}
+
+// --decoder-l2: "auto" (chosen from the data: empty) or a fixed penalty >= 0; nullopt inside an
+// optional if the text is neither.
+inline std::optional<std::optional<double>> decoder_l2_named(const std::string& text) {
+  if (text == "auto") return std::optional<double>{};
+  char* end = nullptr;
+  const double l2 = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(l2 >= 0) || !std::isfinite(l2)) return std::nullopt;
+  return std::optional<double>(l2);
+}
 
 // What info.csv records of a measurement, as JSON: how the ranks of an MPI run send them to rank
 // 0 (ranks.hpp), in MessagePack, where a double keeps all its bits.
@@ -42,7 +75,15 @@ inline void to_json(nlohmann::json& json, const Measurement& m) {
           {"n_train", m.info.n_train},
           {"n_test", m.info.n_test},
           {"iterations", m.info.iterations},
-          {"task_accuracy", m.task_accuracy}};
+          {"task_accuracy", m.task_accuracy},
+          {"l2", m.info.l2},
+          {"l2_selection", m.info.l2_selection}};
+  if (m.corrected) {
+    json["corrected"] = {{"bits", m.corrected->bits},
+                         {"standard_error_bits", m.corrected->standard_error_bits},
+                         {"plain_bits", m.corrected->plain_bits},
+                         {"excess_bits_times_n", m.corrected->excess_bits_times_n}};
+  }
 }
 
 inline void from_json(const nlohmann::json& json, Measurement& m) {
@@ -59,6 +100,16 @@ inline void from_json(const nlohmann::json& json, Measurement& m) {
   json.at("n_test").get_to(m.info.n_test);
   json.at("iterations").get_to(m.info.iterations);
   json.at("task_accuracy").get_to(m.task_accuracy);
+  json.at("l2").get_to(m.info.l2);
+  json.at("l2_selection").get_to(m.info.l2_selection);
+  if (json.contains("corrected")) {
+    const nlohmann::json& c = json.at("corrected");
+    m.corrected = FiniteSampleCorrection{};
+    c.at("bits").get_to(m.corrected->bits);
+    c.at("standard_error_bits").get_to(m.corrected->standard_error_bits);
+    c.at("plain_bits").get_to(m.corrected->plain_bits);
+    c.at("excess_bits_times_n").get_to(m.corrected->excess_bits_times_n);
+  }
 }
 
 // Wall time of probed runs and the part of it spent probing (forward passes of the probe samples,
@@ -89,7 +140,7 @@ void record(std::vector<Measurement>& rows, Probe& probe, Net& net, double epoch
             double task_accuracy, Number hidden_layer) {
   for (ProbeMeasurement& m : probe.measure(net)) {
     rows.push_back({epoch, hidden_layer(m.layer), m.units, m.label, to_string(m.decoder),
-                    std::move(m.info), task_accuracy});
+                    std::move(m.info), task_accuracy, m.corrected});
   }
 }
 
@@ -139,7 +190,8 @@ class ProbeSchedule {
 inline std::vector<std::string> measurement_columns(std::vector<std::string> leading) {
   for (const char* c :
        {"seed", "epoch", "layer", "units", "label", "decoder", "bits", "standard_error_bits",
-        "accuracy", "h_bits", "n_train", "n_test", "iterations", "task_accuracy"}) {
+        "accuracy", "h_bits", "n_train", "n_test", "iterations", "task_accuracy", "l2",
+        "l2_selection", "corrected_bits", "corrected_standard_error_bits"}) {
     leading.emplace_back(c);
   }
   return leading;
@@ -148,9 +200,14 @@ inline std::vector<std::string> measurement_columns(std::vector<std::string> lea
 template <class... Leading>
 void write_measurement(CsvWriter& csv, std::uint64_t seed, const Measurement& m,
                        const Leading&... leading) {
+  const auto corrected = [&](double FiniteSampleCorrection::*field) {
+    return m.corrected ? shortest((*m.corrected).*field) : std::string();
+  };
   csv.row(leading..., seed, m.epoch, m.layer, m.units, m.label, m.decoder, m.info.bits,
           m.info.standard_error_bits, m.info.accuracy, m.info.h_bits, m.info.n_train, m.info.n_test,
-          m.info.iterations, m.task_accuracy);
+          m.info.iterations, m.task_accuracy, m.info.l2, m.info.l2_selection,
+          corrected(&FiniteSampleCorrection::bits),
+          corrected(&FiniteSampleCorrection::standard_error_bits));
 }
 
 }  // namespace uinfo::probing

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -26,21 +27,37 @@
 #include "uinfo/core/tensor.hpp"
 #include "uinfo/info/decoder.hpp"
 #include "uinfo/info/entropy.hpp"
+#include "uinfo/info/learning_curve.hpp"
 #include "uinfo/info/usable_information.hpp"
 
 namespace uinfo {
 
-enum class DecoderFamily { linear, mlp };
+// The decoder families a probe can fit: the linear decoder, the MLP decoder, and the authors'
+// protocol (authors_decoder.hpp) with its MLP or its linear stack.
+enum class DecoderFamily { linear, mlp, authors, authors_linear };
 
 inline std::string to_string(DecoderFamily family) {
-  return family == DecoderFamily::linear ? "linear" : "mlp";
+  switch (family) {
+    case DecoderFamily::linear:
+      return "linear";
+    case DecoderFamily::mlp:
+      return "mlp";
+    case DecoderFamily::authors:
+      return "authors";
+    case DecoderFamily::authors_linear:
+      return "authors-linear";
+  }
+  return "unknown";
 }
 
-// "linear" or "mlp"; anything else is an InvalidArgument naming both.
+// "linear", "mlp", "authors" or "authors-linear"; anything else is an InvalidArgument naming them.
 inline DecoderFamily decoder_family_named(const std::string& name) {
-  if (name == "linear") return DecoderFamily::linear;
-  if (name == "mlp") return DecoderFamily::mlp;
-  throw InvalidArgument("uinfo: unknown decoder family '" + name + "'; expected linear or mlp");
+  for (const DecoderFamily family : {DecoderFamily::linear, DecoderFamily::mlp,
+                                     DecoderFamily::authors, DecoderFamily::authors_linear}) {
+    if (name == to_string(family)) return family;
+  }
+  throw InvalidArgument("uinfo: unknown decoder family '" + name +
+                        "'; expected linear, mlp, authors or authors-linear");
 }
 
 // A label to decode, for the probe's training and held-out samples.
@@ -56,6 +73,7 @@ struct ProbeMeasurement {
   std::string label;
   DecoderFamily decoder;
   UsableInformation info;
+  std::optional<FiniteSampleCorrection> corrected{};  // with LayerProbeOptions::corrected
 };
 
 template <Scalar S>
@@ -63,8 +81,12 @@ struct LayerProbeOptions {
   std::vector<DecoderFamily> decoders{DecoderFamily::linear};
   typename LinearDecoder<S>::Options linear{};
   typename MlpDecoder<S>::Options mlp{};
+  typename AuthorsDecoder<S>::Options authors{};  // `linear` is set by the family
   EntropyReference reference = EntropyReference::train_marginal;
   std::uint64_t seed = 0;  // every decoder's initialisation and minibatch order
+  // Also the finite-sample-corrected estimate (learning_curve.hpp) of every measurement: about
+  // four more fits from scratch each, so off by default.
+  bool corrected = false;
 };
 
 template <class Net, std::size_t... Layers>
@@ -104,9 +126,11 @@ class LayerProbe {
     for (std::size_t i = 0; i < layer_count * labels_.size(); ++i) {
       for (const DecoderFamily family : options_.decoders) {
         if (family == DecoderFamily::linear) {
-          decoders_.emplace_back(std::in_place_type<LinearDecoder<S>>, options_.linear);
+          decoders_.emplace_back(prototype<LinearDecoder<S>>(family));
+        } else if (family == DecoderFamily::mlp) {
+          decoders_.emplace_back(prototype<MlpDecoder<S>>(family));
         } else {
-          decoders_.emplace_back(std::in_place_type<MlpDecoder<S>>, options_.mlp);
+          decoders_.emplace_back(prototype<AuthorsDecoder<S>>(family));
         }
       }
     }
@@ -138,11 +162,19 @@ class LayerProbe {
         const UsableInformationOptions info_options{
             .classes = classes, .reference = options_.reference, .seed = options_.seed};
         for (const DecoderFamily family : options_.decoders) {
+          std::optional<FiniteSampleCorrection> corrected;
           UsableInformation info = std::visit(
               [&](auto& d) {
+                using D = std::decay_t<decltype(d)>;
+                if (options_.corrected) {
+                  corrected =
+                      usable_information_curve(train_z_[l], label.train, test_z_[l], label.test,
+                                               prototype<D>(family), {.info = info_options})
+                          .corrected;
+                }
                 DecoderFit fitted;
-                if constexpr (std::is_same_v<std::decay_t<decltype(d)>, LinearDecoder<S>>) {
-                  if (!prepared) d.prepare(train_z_[l], linear_features_[l]);
+                if constexpr (std::is_same_v<D, LinearDecoder<S>>) {
+                  if (!prepared) d.prepare(train_z_[l], linear_features_[l], options_.seed);
                   prepared = true;
                   fitted = d.fit(linear_features_[l], label.train, classes, options_.seed);
                 } else {
@@ -152,8 +184,8 @@ class LayerProbe {
                                                     test_z_[l], label.test, classes, info_options);
               },
               *decoder++);
-          measurements.push_back(
-              {layer_indices[l], train_z_[l].rows(), label.name, family, std::move(info)});
+          measurements.push_back({layer_indices[l], train_z_[l].rows(), label.name, family,
+                                  std::move(info), corrected});
         }
       }
     }
@@ -164,7 +196,21 @@ class LayerProbe {
   const std::vector<ProbeLabel>& labels() const { return labels_; }
 
  private:
-  using AnyDecoder = std::variant<LinearDecoder<S>, MlpDecoder<S>>;
+  // A fresh decoder of the family, with the probe's options for it.
+  template <class D>
+  D prototype(DecoderFamily family) const {
+    if constexpr (std::is_same_v<D, LinearDecoder<S>>) {
+      return D(options_.linear);
+    } else if constexpr (std::is_same_v<D, MlpDecoder<S>>) {
+      return D(options_.mlp);
+    } else {
+      auto authors = options_.authors;
+      authors.linear = family == DecoderFamily::authors_linear;
+      return D(authors);
+    }
+  }
+
+  using AnyDecoder = std::variant<LinearDecoder<S>, MlpDecoder<S>, AuthorsDecoder<S>>;
 
   Matrix<S> x_train_, x_test_;
   std::vector<ProbeLabel> labels_;

@@ -46,6 +46,11 @@ struct UsableInformation {
   Index n_train = 0, n_test = 0, classes = 0;
   std::string decoder;  // the family, e.g. "linear" or "mlp(64)"
   int iterations = 0;   // L-BFGS iterations or epochs the fit used
+  // The decoder's L2 penalty and how it was chosen ("fixed", "loo", "5-fold"; see DecoderFit),
+  // and for an MLP the epoch early stopping kept.
+  double l2 = 0;
+  std::string l2_selection;
+  int kept_epoch = 0;
   // Pointwise V-information (Ethayarajh et al. 2022) of each test sample:
   // PVI = -log2 p_marginal(y) + log2 g[z](y); its mean is `bits`.
   std::vector<double> pointwise_bits;
@@ -116,6 +121,9 @@ UsableInformation held_out_information(D& decoder, const DecoderFit& fitted, Ind
   result.classes = classes;
   result.decoder = decoder.name();
   result.iterations = fitted.iterations;
+  result.l2 = fitted.l2;
+  result.l2_selection = fitted.selection;
+  result.kept_epoch = fitted.kept_epoch;
   return result;
 }
 }  // namespace detail

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "uinfo/core/external.hpp"
 #include "uinfo/core/tensor.hpp"
@@ -37,15 +38,15 @@ constexpr bool transposes_in_registers =
     Eigen::internal::unpacket_traits<typename Eigen::internal::packet_traits<S>::type>::size ==
     Width;
 
-// Rows f .. f + Width of columns first .. first + Width of x into `panel` (row i's values
+// Rows f .. f + Width of the columns `columns` (Width of them) into `panel` (row i's values
 // contiguous at panel + (f + i) * Width), a square block transposed in registers: Eigen's
 // in-register transpose, which its GEMM packing uses.
 template <Scalar S, Index Width>
-void transpose_square(ConstMatrixRef<S>& x, Index first, Index f, S* panel) {
+void transpose_square(const S* const (&columns)[Width], Index f, S* panel) {
   using Packet = typename Eigen::internal::packet_traits<S>::type;
   Eigen::internal::PacketBlock<Packet, Width> block;
   for (Index lane = 0; lane < Width; ++lane) {
-    block.packet[lane] = Eigen::internal::ploadu<Packet>(x.col(first + lane).data() + f);
+    block.packet[lane] = Eigen::internal::ploadu<Packet>(columns[lane] + f);
   }
   Eigen::internal::ptranspose(block);
   for (Index i = 0; i < Width; ++i) {
@@ -66,27 +67,34 @@ class SamplePanels {
   SamplePanels() = default;
   explicit SamplePanels(ConstMatrixRef<S> x) { assign(x); }
 
-  // Lays x out anew, in the storage it already has when the size is the same.
-  void assign(ConstMatrixRef<S> x) {
+  // Lays x out anew, in the storage it already has when the size is the same: sample j of the
+  // layout is column order[j] of x (column j if `order` is empty). Cross-validation lays the
+  // samples out in a shuffled order, so that its folds can be runs of whole panels.
+  void assign(ConstMatrixRef<S> x, std::span<const Index> order = {}) {
     features_ = x.rows();
     samples_ = x.cols();
     count_ = (samples_ + width - 1) / width;
     values_.resize(count_ * features_ * width);
+    order_.assign(order.begin(), order.end());
+    const auto column = [&](Index j) { return sample(j); };
     for (Index p = 0; p < count_; ++p) {
       S* panel = values_.data() + p * features_ * width;
       const Index first = p * width, lanes = std::min(width, samples_ - first);
       Index f = 0;
       if constexpr (detail::transposes_in_registers<S, width>) {
         if (lanes == width) {
+          const S* columns[width];
+          for (Index lane = 0; lane < width; ++lane)
+            columns[lane] = x.col(column(first + lane)).data();
           for (; f + width <= features_; f += width) {
-            detail::transpose_square<S, width>(x, first, f, panel);
+            detail::transpose_square<S, width>(columns, f, panel);
           }
         }
       }
       // The rest a value at a time (a cache line per store); the last panel's padding is zero.
       for (; f < features_; ++f) {
         for (Index lane = 0; lane < width; ++lane) {
-          panel[f * width + lane] = lane < lanes ? x(f, first + lane) : S(0);
+          panel[f * width + lane] = lane < lanes ? x(f, column(first + lane)) : S(0);
         }
       }
     }
@@ -96,10 +104,13 @@ class SamplePanels {
   Index samples() const { return samples_; }
   Index count() const { return count_; }
   const S* panel(Index p) const { return values_.data() + p * features_ * width; }
+  // The column of x that sample j of the layout came from.
+  Index sample(Index j) const { return order_.empty() ? j : order_[static_cast<std::size_t>(j)]; }
 
  private:
   Index features_ = 0, samples_ = 0, count_ = 0;
-  Vector<S> values_;  // panels x features x width
+  Vector<S> values_;          // panels x features x width
+  std::vector<Index> order_;  // empty: the columns' own order
 };
 
 template <Scalar S>
@@ -108,27 +119,43 @@ class SoftmaxRegression {
   using Batch = xsimd::batch<S>;
   static constexpr Index width = Batch::size;  // samples per panel
 
-  // labels in [0, classes), one per sample of x, which must outlive the objective.
+  // labels in [0, classes), one per column of the matrix x was laid out from (in its order, not
+  // the layout's); x must outlive the objective.
   SoftmaxRegression(const SamplePanels<S>& x, std::span<const Label> labels, Index classes)
       : x_(x),
         features_(x.features()),
-        samples_(x.samples()),
         classes_(classes),
         padded_classes_((classes + width - 1) / width * width),
-        panels_(x.count()),
-        labels_(panels_ * width),
+        labels_(x.count() * width),
         logits_(classes_ * width),
         transposed_(width * padded_classes_),
         weight_gradient_(padded_classes_, features_),
         bias_gradient_(padded_classes_),
         difference_(classes_ == 2 ? features_ : 0),
         binary_sums_(classes_ == 2 ? (features_ + 1) * width : 0) {
-    for (Index j = 0; j < panels_ * width; ++j) {
-      labels_[j] = j < samples_ ? static_cast<S>(labels[static_cast<std::size_t>(j)]) : S(-1);
+    for (Index j = 0; j < labels_.size(); ++j) {
+      labels_[j] =
+          j < x.samples() ? static_cast<S>(labels[static_cast<std::size_t>(x.sample(j))]) : S(-1);
     }
     transposed_.setZero();  // the padding classes stay zero
+    use_panels({});
   }
   SoftmaxRegression(const SamplePanels<S>&&, std::span<const Label>, Index) = delete;
+
+  // Restricts the objective to the samples of the panels listed (all of them if the list is
+  // empty): the training or held-out part of a cross-validation fold.
+  void use_panels(std::span<const Index> panels) {
+    active_.resize(panels.empty() ? static_cast<std::size_t>(x_.count()) : panels.size());
+    for (std::size_t i = 0; i < active_.size(); ++i) {
+      active_[i] = panels.empty() ? static_cast<Index>(i) : panels[i];
+    }
+    samples_ = 0;
+    for (const Index p : active_) {
+      for (Index lane = 0; lane < width; ++lane) samples_ += labels_[p * width + lane] >= S(0);
+    }
+  }
+  // The samples the objective sums over.
+  Index samples() const { return samples_; }
 
   // The mean cross-entropy (nats) of softmax(w x + b) (w: classes x features, b: classes x 1)
   // over the samples; writes its gradient with respect to w and b into dw and db.
@@ -138,7 +165,7 @@ class SoftmaxRegression {
     bias_gradient_.setZero();
     const S inverse_n = S(1) / static_cast<S>(samples_);
     double total = 0;
-    for (Index panel = 0; panel < panels_; ++panel) {
+    for (const Index panel : active_) {
       const S* x = x_.panel(panel);
       for (Index first = 0; first < classes_; first += max_group) {
         logits_of_group(std::min(max_group, classes_ - first), x, w, b, first);
@@ -232,11 +259,12 @@ class SoftmaxRegression {
     binary_sums_.setZero();
     const S offset = b(1, 0) - b(0, 0), inverse_n = S(1) / static_cast<S>(samples_);
     double total = 0;
-    Index panel = 0;
-    for (; panel + binary_block <= panels_; panel += binary_block) {
-      total += binary_block_sums<binary_block>(panel, offset, inverse_n);
+    const Index count = std::ssize(active_);
+    Index i = 0;
+    for (; i + binary_block <= count; i += binary_block) {
+      total += binary_block_sums<binary_block>(active_.data() + i, offset, inverse_n);
     }
-    for (; panel < panels_; ++panel) total += binary_block_sums<1>(panel, offset, inverse_n);
+    for (; i < count; ++i) total += binary_block_sums<1>(active_.data() + i, offset, inverse_n);
     dw.resize(2, features_);
     db.resize(2, 1);
     for (Index f = 0; f <= features_; ++f) {
@@ -248,14 +276,14 @@ class SoftmaxRegression {
     return total / static_cast<double>(samples_);
   }
 
-  // Panels first .. first + Panels: their logit differences, their share of binary_sums_ (one
+  // The panels panels[0 .. Panels): their logit differences, their share of binary_sums_ (one
   // vector of partial sums per feature, then the bias's) and their summed loss.
   template <int Panels>
-  double binary_block_sums(Index first, S offset, S inverse_n) {
+  double binary_block_sums(const Index* panels, S offset, S inverse_n) {
     const S* x[Panels];
     Batch z[Panels];
     for (int p = 0; p < Panels; ++p) {
-      x[p] = x_.panel(first + p);
+      x[p] = x_.panel(panels[p]);
       z[p] = Batch(offset);
     }
     for (Index f = 0; f < features_; ++f) {
@@ -268,7 +296,7 @@ class SoftmaxRegression {
     Batch loss(S(0)), bias_sum = Batch::load_unaligned(binary_sums_.data() + features_ * width);
     Batch gradient[Panels];
     for (int p = 0; p < Panels; ++p) {
-      const Batch label = Batch::load_unaligned(labels_.data() + (first + p) * width);
+      const Batch label = Batch::load_unaligned(labels_.data() + panels[p] * width);
       const auto valid = label >= Batch(S(0));
       // softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (z >= 0 ? 1 : e) / (1 + e), with
       // e = exp(-|z|) <= 1: neither overflows.
@@ -350,10 +378,11 @@ class SoftmaxRegression {
   }
 
   const SamplePanels<S>& x_;
-  Index features_, samples_, classes_, padded_classes_, panels_;
-  Vector<S> labels_;           // per sample, as a number; -1 for the padding of the last panel
-  Vector<S> logits_;           // classes x width: a panel's logits, exponentials, then gradients
-  Vector<S> transposed_;       // width x padded classes: one panel's logit gradients
+  Index features_, samples_ = 0, classes_, padded_classes_;
+  std::vector<Index> active_;  // the panels summed over
+  Vector<S> labels_;      // per sample of the layout, as a number; -1 for the last panel's padding
+  Vector<S> logits_;      // classes x width: a panel's logits, exponentials, then gradients
+  Vector<S> transposed_;  // width x padded classes: one panel's logit gradients
   Matrix<S> weight_gradient_;  // padded classes x features
   Vector<S> bias_gradient_;    // padded classes
   Vector<S> difference_;       // two classes: w1 - w0
