@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command, and CI's: installs what the tests need, then builds and checks uinfo
 # the ways its users build it, every one with warnings as errors:
-#   test      GCC, -O3 (assertions kept on): the library, examples and benchmarks; every test (unit,
+#   test      GCC, -O2 (assertions kept on): the library, examples and benchmarks; every test (unit,
 #             allocation, compile-fail, install, program, experiment)
 #   sanitize  the same built by Clang with AddressSanitizer + UndefinedBehaviorSanitizer (-O1);
 #             every test but the programs' runs

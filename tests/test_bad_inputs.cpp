@@ -189,7 +189,7 @@ TEST_CASE("a damaged or missing shard is refused by --merge", "[bad_input]") {
     const std::string text = read_text(second);
     write_bytes(second, text.substr(0, text.size() - 30));
     require_answer(run_program(UINFO_CHECKERBOARD_SWEEP_PATH, dir.path, sweep + " --merge"),
-                   "uinfo-checkerboard-sweep", 2, "fields; expected 16 (is the file truncated?)");
+                   "uinfo-checkerboard-sweep", 2, "fields; expected 20 (is the file truncated?)");
   }
   SECTION("a shard missing") {
     fs::remove_all(second.parent_path());

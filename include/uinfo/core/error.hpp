@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "uinfo/core/tensor.hpp"
 
@@ -48,15 +49,16 @@ bool all_finite(const Eigen::DenseBase<Derived>& m) {
 }
 
 // Throws NonFiniteValue naming the first non-finite entry of `m` (feature row, sample column).
-// `what` names the matrix in the message, e.g. "input batch" or "training data".
+// `what` names the matrix in the message, e.g. "input batch" or "training data"; a view, so that
+// a check that passes allocates nothing.
 template <class Derived>
-void require_finite(const Eigen::DenseBase<Derived>& m, const std::string& what) {
+void require_finite(const Eigen::DenseBase<Derived>& m, std::string_view what) {
   if (all_finite(m)) return;  // the scan below runs only to build the message
   for (Index col = 0; col < m.cols(); ++col) {
     for (Index row = 0; row < m.rows(); ++row) {
       const auto v = m(row, col);
       if (!std::isfinite(v)) {
-        throw NonFiniteValue("uinfo: " + what + " has " +
+        throw NonFiniteValue("uinfo: " + std::string(what) + " has " +
                              (std::isnan(v) ? "a NaN" : "an infinity") + " at feature " +
                              std::to_string(row) + " of sample " + std::to_string(col) +
                              "; expected finite values");

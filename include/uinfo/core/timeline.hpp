@@ -13,6 +13,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "uinfo/core/error.hpp"
@@ -77,9 +78,9 @@ class TimelineCopy {
 
 // Throws unless the timeline describes a batch of `columns` columns: positive sizes, one length
 // per trial, each in 1 .. steps. `where` names the caller in the message.
-inline void require_timeline(const Timeline& time, Index columns, const std::string& where) {
+inline void require_timeline(const Timeline& time, Index columns, std::string_view where) {
   auto fail = [&](const std::string& what) {
-    throw InvalidArgument("uinfo: " + where + ": " + what);
+    throw InvalidArgument("uinfo: " + std::string(where) + ": " + what);
   };
   if (time.steps <= 0 || time.trials <= 0) {
     fail("the timeline has " + std::to_string(time.steps) + " steps of " +

@@ -4,6 +4,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "uinfo/core/error.hpp"
 #include "uinfo/core/tensor.hpp"
@@ -27,19 +28,20 @@ struct MaskedLabels {
   std::span<const S> mask;
 };
 
-// Throws unless the mask fits `rows` x `cols` outputs with finite, non-negative weights.
+// Throws unless the mask fits `rows` x `cols` outputs with finite, non-negative weights; builds
+// strings only for a message.
 template <class Derived>
 void require_mask(const Eigen::DenseBase<Derived>& mask, Index rows, Index cols,
-                  const std::string& where) {
+                  std::string_view where) {
   if (mask.rows() != rows || mask.cols() != cols) {
-    throw InvalidArgument("uinfo: " + where + ": the loss mask is " + std::to_string(mask.rows()) +
-                          " x " + std::to_string(mask.cols()) + "; expected " +
-                          std::to_string(rows) + " x " + std::to_string(cols) +
+    throw InvalidArgument("uinfo: " + std::string(where) + ": the loss mask is " +
+                          std::to_string(mask.rows()) + " x " + std::to_string(mask.cols()) +
+                          "; expected " + std::to_string(rows) + " x " + std::to_string(cols) +
                           " like the outputs");
   }
-  require_finite(mask, where + " loss mask");
+  if (!all_finite(mask)) require_finite(mask, std::string(where) + " loss mask");
   if ((mask.derived().array() < 0).any()) {
-    throw InvalidArgument("uinfo: " + where + ": the loss mask has a negative weight");
+    throw InvalidArgument("uinfo: " + std::string(where) + ": the loss mask has a negative weight");
   }
 }
 
