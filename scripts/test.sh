@@ -7,7 +7,7 @@
 #             every test but the programs' runs
 #   fuzz      every parser's libFuzzer harness on its seed corpus for UINFO_FUZZ_SECONDS seconds
 #             each (5 by default; e.g. 600 for a real search)
-# Name steps to run only those, or others (clang: a plain Clang -O3 build and every test; release:
+# Name steps to run only those, or others (clang: the test step built by Clang; release:
 # the quick start's build): scripts/test.sh clang
 set -euo pipefail
 cd "$(dirname "$0")/.."
