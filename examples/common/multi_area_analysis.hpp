@@ -159,12 +159,14 @@ inline Estimate decode(const uinfo::Matrix<float>& z, const std::vector<uinfo::L
   if (train < 2 || n - train < 1) return {std::nan(""), std::nan(""), train, n - train};
   const auto order = uinfo::detail::shuffled_indices(n, o.split_seed);
   const std::span<const Index> all(order);
-  const auto [z_train, y_train] =
+  const auto training =
       uinfo::detail::take_samples(z, y, all.first(static_cast<std::size_t>(train)));
-  const auto [z_test, y_test] =
+  const auto held_out =
       uinfo::detail::take_samples(z, y, all.subspan(static_cast<std::size_t>(train)));
   const uinfo::UsableInformationOptions options{.classes = 2, .seed = o.decoder_seed};
-  auto estimate = [&](auto&& d) {
+  auto estimate = [&](auto&& d) {  // bound here: Clang 14 captures no structured bindings
+    const auto& [z_train, y_train] = training;
+    const auto& [z_test, y_test] = held_out;
     const auto info = uinfo::usable_information(z_train, y_train, z_test, y_test, d, options);
     return Estimate{info.bits, info.accuracy, info.n_train, info.n_test};
   };
