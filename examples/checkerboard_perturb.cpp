@@ -355,8 +355,6 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
-    uinfo::program::prepare_output_directory(out);
-    if (!s.scale_out.merge) uinfo::program::running();  // merging, the shards are input until read
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
@@ -364,7 +362,6 @@ int main(int argc, char** argv) {
             [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
-    uinfo::program::running();
     const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));
     record["noise_ceiling_bits"] = ceiling.bits;
     record["jobs"] = jobs.size();

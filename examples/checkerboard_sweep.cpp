@@ -296,8 +296,6 @@ int main(int argc, char** argv) {
   uinfo::record::Json record = command.record();
   try {
     const uinfo::ranks::Ranks ranks(argc, argv);
-    uinfo::program::prepare_output_directory(out);
-    if (!s.scale_out.merge) uinfo::program::running();  // merging, the shards are input until read
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
@@ -305,7 +303,6 @@ int main(int argc, char** argv) {
             [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
       return 0;
     }
-    uinfo::program::running();
     const auto summaries = checkerboard::summarise({uinfo::csv::Table(out / "info.csv")},
                                                    s.regime.epochs, target_accuracy);
     write_summary(summaries, out);

@@ -16,6 +16,7 @@
 
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/outcome.hpp"
 #include "common/ranks.hpp"
 #include "common/record.hpp"
 #include "uinfo/core/error.hpp"
@@ -171,10 +172,13 @@ bool run_part(const ranks::Ranks& ranks, const Shard& shard, bool merging,
               const std::filesystem::path& out, const std::vector<std::string>& columns,
               std::size_t key_columns, const std::vector<std::string>& job_keys,
               record::Json& run_record, Seconds&& seconds, RunJobs&& run_jobs) {
-  if (merging) {
+  program::prepare_output_directory(out);
+  if (merging) {  // the shards are input until they are merged
     if (ranks.leader()) merge(out, columns, key_columns, job_keys);
+    program::running();
     return ranks.leader();
   }
+  program::running();
   const std::filesystem::path dir = shard.directory(out);
   if (ranks.leader()) std::filesystem::create_directories(dir);
   const std::vector<std::size_t> mine = shard.jobs(job_keys.size());
