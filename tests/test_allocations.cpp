@@ -46,7 +46,17 @@ void* volatile sink = nullptr;
 
 }  // namespace
 
-#if defined(__GLIBC__)
+// AddressSanitizer owns malloc: forwarding to glibc's own entry points would hand it blocks it
+// never made, so a sanitized build counts operator new only.
+#if defined(__SANITIZE_ADDRESS__)
+#define UINFO_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UINFO_UNDER_ASAN 1
+#endif
+#endif
+
+#if defined(__GLIBC__) && !defined(UINFO_UNDER_ASAN)
 #define UINFO_COUNT_MALLOC 1
 extern "C" {
 void* __libc_malloc(std::size_t);
