@@ -155,9 +155,12 @@ class MultiAreaCircuit {
     readout.bias().plastic.setZero(readout.bias().value.rows(), 1);
   }
 
-  // The largest absolute eigenvalue of a square matrix.
-  static double spectral_radius(const Matrix<double>& w) {
-    return Eigen::EigenSolver<Matrix<double>>(w, false).eigenvalues().cwiseAbs().maxCoeff();
+  // The largest absolute eigenvalue of a square matrix. A template, so that the eigensolver is
+  // instantiated only where it is used, not in every program that includes uinfo (seconds each).
+  template <class Derived>
+  static double spectral_radius(const Eigen::MatrixBase<Derived>& w) {
+    using Solver = Eigen::EigenSolver<Matrix<typename Derived::Scalar>>;
+    return Solver(w, false).eigenvalues().cwiseAbs().maxCoeff();
   }
 
  private:
