@@ -52,15 +52,15 @@ std::vector<Measurement> run_seed(const Settings& s, std::uint64_t seed,
 
 // All seeds, in parallel; rows reach info.csv in seed order as the seeds finish.
 template <class Net>
-std::vector<Row> run_all(const Settings& s, const std::filesystem::path& dir,
-                         uinfo::probing::Timing& timing) {
-  return uinfo::probing::run_seeds(
-      {s.seeds.count, s.seeds.first, s.regime.epochs, s.network.threads, s.output.quiet}, dir,
-      timing,
-      [&](std::uint64_t seed, const std::function<void()>& epoch_done,
-          uinfo::probing::Timing& seed_timing) {
-        return run_seed<Net>(s, seed, epoch_done, seed_timing);
-      });
+std::vector<Row> run_all(const Settings& s, const std::string& recorded,
+                         const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
+  return uinfo::probing::run_seeds({s.seeds.count, s.seeds.first, s.regime.epochs,
+                                    s.network.threads, s.output.quiet, recorded, s.output.resume},
+                                   dir, timing,
+                                   [&](std::uint64_t seed, const std::function<void()>& epoch_done,
+                                       uinfo::probing::Timing& seed_timing) {
+                                     return run_seed<Net>(s, seed, epoch_done, seed_timing);
+                                   });
 }
 
 // info.png is a grid of labels x hidden layers, seeds thin and the mean thick.
@@ -95,10 +95,10 @@ void plot(const Settings& s, const std::vector<Row>& rows, const std::filesystem
   }
 }
 
-std::vector<Row> run(const Settings& s, const std::filesystem::path& dir,
-                     uinfo::probing::Timing& timing) {
-  return checkerboard::with_network(s.network,
-                                    [&]<class Net>() { return run_all<Net>(s, dir, timing); });
+std::vector<Row> run(const Settings& s, const std::string& recorded,
+                     const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
+  return checkerboard::with_network(
+      s.network, [&]<class Net>() { return run_all<Net>(s, recorded, dir, timing); });
 }
 
 }  // namespace
@@ -117,6 +117,7 @@ int main(int argc, char** argv) try {
   uinfo::cli::add_options(command, s.seeds,
                           "number of seeds (networks, data draws and batch orders)");
   uinfo::cli::add_options(command, s.output);
+  uinfo::cli::add_resume_option(command, s.output);
   command.parse(argc, argv);
   checkerboard::check_options(command, s.network);
   uinfo::cli::check(command, s.regime);
@@ -128,7 +129,7 @@ int main(int argc, char** argv) try {
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
   const auto start = std::chrono::steady_clock::now();
   uinfo::probing::Timing timing;  // summed over seeds
-  const std::vector<Row> rows = run(s, dir, timing);
+  const std::vector<Row> rows = run(s, command.settings().dump(), dir, timing);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uinfo::record::Json record = command.record();

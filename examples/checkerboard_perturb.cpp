@@ -17,7 +17,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -157,31 +156,30 @@ std::string job_key(const Job& job) {
   return job.kind + "," + std::to_string(job.k) + "," + std::to_string(job.seed);
 }
 
-// Trains the jobs `mine` names; rank 0 writes their rows to DIR/info.csv in job order as they
+// Trains the jobs `todo` names; rank 0 writes their rows to the journal in job order as they
 // finish.
 void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
-              const std::vector<std::size_t>& mine, const std::filesystem::path& dir) {
+              const std::vector<std::size_t>& todo, uinfo::journal::Journal* journal) {
   const auto epochs = [&](const Job& job) {
     return s.regime.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
   };
   long total_epochs = 0;
-  for (const std::size_t j : mine) total_epochs += epochs(jobs[j]);
+  for (const std::size_t j : todo) total_epochs += epochs(jobs[j]);
   uinfo::ProgressBar bar(total_epochs, "perturbing", !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
     bar.advance();
   };
-  std::optional<uinfo::CsvWriter> csv;
-  if (ranks.leader()) csv.emplace(dir / "info.csv", columns);
   checkerboard::with_network(s.network, [&]<class Net>() {
     uinfo::ranks::for_each_job_in_order(
-        ranks, mine.size(), s.network.threads,
-        [&](std::size_t j) { return run_job<Net>(s, jobs[mine[j]], epoch_done); },
+        ranks, todo.size(), s.network.threads,
+        [&](std::size_t j) { return run_job<Net>(s, jobs[todo[j]], epoch_done); },
         [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[mine[j]];
+          const Job& job = jobs[todo[j]];
           for (const Measurement& m : rows)
-            uinfo::probing::write_measurement(*csv, job.seed, m, job.kind, job.k);
+            uinfo::probing::write_measurement(journal->csv(), job.seed, m, job.kind, job.k);
+          journal->commit(job_key(job));
           if (ranks.distributed()) bar.advance(epochs(job));  // the ranks' epochs are unseen
         });
   });
@@ -329,6 +327,7 @@ int main(int argc, char** argv) {
   uinfo::cli::add_options(command, s.seeds, "seeds per (kind, K)");
   uinfo::shards::add_options(command, s.scale_out);
   uinfo::cli::add_options(command, s.output);
+  uinfo::cli::add_resume_option(command, s.output);
   command.parse(argc, argv);
   checkerboard::check_options(command, s.network);
   uinfo::cli::check(command, s.regime);
@@ -343,7 +342,7 @@ int main(int argc, char** argv) {
   if (s.slow_batch < 1 || !(s.slow_lr > 0))
     command.fail("--slow-batch must be at least 1, --slow-lr positive");
 
-  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out);
+  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out, s.output.resume);
 
   const std::filesystem::path out = s.output.dir;
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
@@ -358,8 +357,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
-            ranks, shard, s.scale_out.merge, out, columns, 3, keys, record, seconds,
-            [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
+            ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys, record, seconds,
+            [&](const auto& todo, auto* journal) { run_jobs(s, ranks, jobs, todo, journal); })) {
       return 0;
     }
     const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));

@@ -17,7 +17,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -84,11 +83,11 @@ std::string job_key(const Job& job) {
 
 const std::vector<std::string> columns = uinfo::probing::measurement_columns({"lr", "batch"});
 
-// Trains the jobs `mine` names; rank 0 writes their rows to DIR/info.csv in job order as they
+// Trains the jobs `todo` names; rank 0 writes their rows to the journal in job order as they
 // finish.
 void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
-              const std::vector<std::size_t>& mine, const std::filesystem::path& dir) {
-  uinfo::ProgressBar bar(static_cast<long>(mine.size()) * s.regime.epochs, "sweeping",
+              const std::vector<std::size_t>& todo, uinfo::journal::Journal* journal) {
+  uinfo::ProgressBar bar(static_cast<long>(todo.size()) * s.regime.epochs, "sweeping",
                          !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
@@ -97,7 +96,7 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
   };
   checkerboard::with_network(s.network, [&]<class Net>() {
     const auto run = [&](std::size_t j) {
-      const Job& job = jobs[mine[j]];
+      const Job& job = jobs[todo[j]];
       const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
       Net net = checkerboard::make_network<Net>(s.network, job.seed);
       auto probe =
@@ -108,13 +107,12 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
       const checkerboard::Phase phases[] = {phase};
       return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
     };
-    std::optional<uinfo::CsvWriter> csv;
-    if (ranks.leader()) csv.emplace(dir / "info.csv", columns);
     uinfo::ranks::for_each_job_in_order(
-        ranks, mine.size(), s.network.threads, run, [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[mine[j]];
+        ranks, todo.size(), s.network.threads, run, [&](std::size_t j, const auto& rows) {
+          const Job& job = jobs[todo[j]];
           for (const auto& m : rows)
-            uinfo::probing::write_measurement(*csv, job.seed, m, job.lr, job.batch);
+            uinfo::probing::write_measurement(journal->csv(), job.seed, m, job.lr, job.batch);
+          journal->commit(job_key(job));
           if (ranks.distributed()) bar.advance(s.regime.epochs);  // the ranks' epochs are unseen
         });
   });
@@ -276,6 +274,7 @@ int main(int argc, char** argv) {
                   "fraction of the noise ceiling's accuracy");
   uinfo::shards::add_options(command, s.scale_out);
   uinfo::cli::add_options(command, s.output);
+  uinfo::cli::add_resume_option(command, s.output);
   command.parse(argc, argv);
   checkerboard::check_options(command, s.network);
   if (parse_list<double>(s.lrs).empty() || parse_list<long>(s.batches).empty())
@@ -283,7 +282,7 @@ int main(int argc, char** argv) {
   uinfo::cli::check(command, s.regime, uinfo::cli::Swept::lr_and_batch);
   uinfo::cli::check(command, s.seeds);
   if (s.progress <= 0 || s.progress > 1) command.fail("--progress must lie in (0, 1]");
-  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out);
+  const uinfo::shards::Shard shard = uinfo::shards::resolve(command, s.scale_out, s.output.resume);
 
   const std::filesystem::path out = s.output.dir;
   const auto ceiling = uinfo::checkerboard_ceiling(s.network.noise);
@@ -299,8 +298,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
     if (!uinfo::shards::run_part(
-            ranks, shard, s.scale_out.merge, out, columns, 3, keys, record, seconds,
-            [&](const auto& mine, const auto& dir) { run_jobs(s, ranks, jobs, mine, dir); })) {
+            ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys, record, seconds,
+            [&](const auto& todo, auto* journal) { run_jobs(s, ranks, jobs, todo, journal); })) {
       return 0;
     }
     const auto summaries = checkerboard::summarise({uinfo::csv::Table(out / "info.csv")},

@@ -62,7 +62,7 @@ std::string group_names(const uinfo::LabelGrouping& grouping) {
 
 // All seeds, in parallel; rows reach info.csv in seed order as the seeds finish.
 template <class Model>
-std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
+std::vector<Row> run_all(const Settings& s, const std::string& recorded, const fashion::Data& data,
                          const std::filesystem::path& dir, uinfo::probing::Timing& timing) {
   const fashion::RunSettings run{
       .width = s.width,
@@ -73,13 +73,15 @@ std::vector<Row> run_all(const Settings& s, const fashion::Data& data,
       .corrected = s.corrected,
       .reading = {fashion::probe_features_named(s.probe_features), s.map_limit}};
   const fashion::Phase phases[] = {{.epochs = s.regime.epochs}};
-  return uinfo::probing::run_seeds(
-      {s.seeds.count, s.seeds.first, s.regime.epochs, s.threads, s.output.quiet}, dir, timing,
-      [&](std::uint64_t seed, const std::function<void()>& epoch_done,
-          uinfo::probing::Timing& seed_timing) {
-        return fashion::train_and_probe<Model>(run, data, seed, phases, early_probes, epoch_done,
-                                               seed_timing);
-      });
+  return uinfo::probing::run_seeds({s.seeds.count, s.seeds.first, s.regime.epochs, s.threads,
+                                    s.output.quiet, recorded, s.output.resume},
+                                   dir, timing,
+                                   [&](std::uint64_t seed, const std::function<void()>& epoch_done,
+                                       uinfo::probing::Timing& seed_timing) {
+                                     return fashion::train_and_probe<Model>(
+                                         run, data, seed, phases, early_probes, epoch_done,
+                                         seed_timing);
+                                   });
 }
 
 // A number for a plot's labels and ranges.
@@ -248,6 +250,7 @@ int main(int argc, char** argv) try {
           "were unpacked in)");
   command.option("--threads", s.threads, "worker threads; 0: one per core");
   uinfo::cli::add_options(command, s.output);
+  uinfo::cli::add_resume_option(command, s.output);
   command.parse(argc, argv);
   if (!fashion::is_model(s.model)) command.fail("--model must be one of " + fashion::model_help());
   const fashion::DataSet* dataset = fashion::data_set_named(s.dataset);
@@ -289,8 +292,9 @@ int main(int argc, char** argv) try {
   uinfo::program::prepare_output_directory(dir);
   uinfo::program::running();
   const std::vector<Row> rows =
-      fashion::with_model(s.model, s.widen, data.shape,
-                          [&]<class Model>() { return run_all<Model>(s, data, dir, timing); });
+      fashion::with_model(s.model, s.widen, data.shape, [&]<class Model>() {
+        return run_all<Model>(s, command.settings().dump(), data, dir, timing);
+      });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uinfo::record::Json record = command.record();

@@ -13,11 +13,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/csv_table.hpp"
 
 namespace uinfo::probing {
 
@@ -208,6 +211,38 @@ void write_measurement(CsvWriter& csv, std::uint64_t seed, const Measurement& m,
           m.info.iterations, m.task_accuracy, m.info.l2, m.info.l2_selection,
           corrected(&FiniteSampleCorrection::bits),
           corrected(&FiniteSampleCorrection::standard_error_bits));
+}
+
+// Row i of an info.csv that write_measurement() wrote, as it was before: every number it holds
+// reads back to the same bits (shortest), and the correction's two terms the file does not hold
+// are zero.
+inline Measurement read_measurement(const csv::Table& t, std::size_t i) {
+  Measurement m;
+  const auto whole = [&](const char* column) {
+    return static_cast<Index>(t.whole(i, column, 0, std::numeric_limits<Index>::max()));
+  };
+  m.epoch = t.number(i, "epoch");
+  m.layer = static_cast<int>(t.whole(i, "layer", 0, std::numeric_limits<int>::max()));
+  m.units = whole("units");
+  m.label = t.text(i, "label");
+  m.decoder = t.text(i, "decoder");
+  m.info.bits = t.number(i, "bits");
+  m.info.standard_error_bits = t.number(i, "standard_error_bits");
+  m.info.accuracy = t.number(i, "accuracy");
+  m.info.h_bits = t.number(i, "h_bits");
+  m.info.n_train = whole("n_train");
+  m.info.n_test = whole("n_test");
+  m.info.iterations =
+      static_cast<int>(t.whole(i, "iterations", 0, std::numeric_limits<int>::max()));
+  m.task_accuracy = t.number(i, "task_accuracy");
+  m.info.l2 = t.number(i, "l2");
+  m.info.l2_selection = t.text(i, "l2_selection");
+  if (!t.text(i, "corrected_bits").empty()) {
+    m.corrected = FiniteSampleCorrection{};
+    m.corrected->bits = t.number(i, "corrected_bits");
+    m.corrected->standard_error_bits = t.number(i, "corrected_standard_error_bits");
+  }
+  return m;
 }
 
 }  // namespace uinfo::probing

@@ -61,6 +61,12 @@ class Ranks {
   bool distributed() const {
     return size_ > 1;
   }
+  // Waits until every rank has reached this call.
+  void barrier() const {
+#if UINFO_WITH_MPI
+    MPI_Barrier(MPI_COMM_WORLD);
+#endif
+  }
 
  private:
   int rank_ = 0, size_ = 1;

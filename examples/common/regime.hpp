@@ -54,15 +54,25 @@ inline void check(const Command& command, const Seeds& s) {
   if (s.count < 1) command.fail("--seeds must be at least 1");
 }
 
-// Where results go and whether a progress bar shows; neither changes a result.
+// Where results go, whether a progress bar shows, and whether a stopped run is continued; none
+// changes a result.
 struct Output {
   std::string dir;
   bool quiet = false;
+  bool resume = false;
 };
 
 inline void add_options(Command& command, Output& o) {
   command.option("--out", o.dir, "output directory");
   command.option("--quiet", o.quiet, "no progress bar");
+}
+
+// For programs whose jobs finish one by one (journal.hpp).
+inline void add_resume_option(Command& command, Output& o) {
+  command.option("--resume", o.resume,
+                 "continue a run that was stopped, with the same settings and --out: the jobs "
+                 "OUT/jobs.log names as finished are kept, the others run; the files come out as "
+                 "an uninterrupted run's");
 }
 
 }  // namespace uinfo::cli

@@ -1,7 +1,8 @@
 // A sweep's jobs split over the tasks of a cluster's job array: `--shard i/n` runs jobs i-1,
 // i-1+n, i-1+2n, ... (configurations of every speed land in every shard) into OUT/shards/i-of-n/,
 // `--shard auto` takes i and n from the Slurm array task it runs in, and `--merge` joins the
-// shards' info.csv in job order, so that the merged files are a one-machine run's.
+// shards' info.csv in job order, so that the merged files are a one-machine run's. `--resume`
+// continues a run (or a shard) that was stopped, from the jobs it had finished (journal.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -16,6 +18,7 @@
 
 #include "common/command.hpp"
 #include "common/csv_table.hpp"
+#include "common/journal.hpp"
 #include "common/outcome.hpp"
 #include "common/ranks.hpp"
 #include "common/record.hpp"
@@ -94,7 +97,7 @@ inline Shard from_slurm(const cli::Command& command) {
 }  // namespace detail
 
 // The shard the flags name; exits with status 2 on a malformed one.
-inline Shard resolve(const cli::Command& command, const Flags& f) {
+inline Shard resolve(const cli::Command& command, const Flags& f, bool resume) {
   Shard s;
   if (f.shard == "auto") {
     s = detail::from_slurm(command);
@@ -106,6 +109,7 @@ inline Shard resolve(const cli::Command& command, const Flags& f) {
     }
   }
   if (f.merge && !s.whole()) command.fail("--merge joins the shards; give it without --shard");
+  if (f.merge && resume) command.fail("--merge runs no jobs; give it without --resume");
   return s;
 }
 
@@ -164,27 +168,41 @@ inline void merge(const std::filesystem::path& out, const std::vector<std::strin
 }
 
 // This process's part of a run that may be scaled out: the shard's jobs over the ranks, by
-// run_jobs(mine, dir) with `mine` indexing the jobs `job_keys` name, or the merge. Returns true
-// where the caller goes on to summarise OUT/info.csv: rank 0 of a whole run or of a merge.
-// Elsewhere the part is done, and a shard's rank 0 has written its `run_record`.
+// run_jobs(todo, journal) with `todo` indexing the jobs `job_keys` name (those of the shard a
+// resumed run has not finished) and `journal` where rank 0 writes their rows (null on the other
+// ranks), or the merge. Returns true where the caller goes on to summarise OUT/info.csv: rank 0
+// of a whole run or of a merge. Elsewhere the part is done, and a shard's rank 0 has written its
+// `run_record`.
 template <class RunJobs, class Seconds>
-bool run_part(const ranks::Ranks& ranks, const Shard& shard, bool merging,
+bool run_part(const ranks::Ranks& ranks, const Shard& shard, const Flags& flags, bool resume,
               const std::filesystem::path& out, const std::vector<std::string>& columns,
               std::size_t key_columns, const std::vector<std::string>& job_keys,
               record::Json& run_record, Seconds&& seconds, RunJobs&& run_jobs) {
   program::prepare_output_directory(out);
-  if (merging) {  // the shards are input until they are merged
+  if (flags.merge) {  // the shards are input until they are merged
     if (ranks.leader()) merge(out, columns, key_columns, job_keys);
     program::running();
     return ranks.leader();
   }
-  program::running();
   const std::filesystem::path dir = shard.directory(out);
-  if (ranks.leader()) std::filesystem::create_directories(dir);
   const std::vector<std::size_t> mine = shard.jobs(job_keys.size());
-  run_jobs(mine, dir);
+  std::optional<journal::Finished> finished;
+  const std::string settings = run_record.at("settings").dump();
+  if (resume) {  // every rank reads the log before rank 0 writes it
+    std::vector<std::string> keys;
+    for (const std::size_t j : mine) keys.push_back(job_keys[j]);
+    finished = journal::read(dir, settings, keys);
+  }
+  ranks.barrier();
+  program::running();
+  if (ranks.leader()) std::filesystem::create_directories(dir);
+  std::optional<journal::Journal> log;
+  if (ranks.leader()) log.emplace(dir, columns, settings, finished);
+  const auto done = static_cast<std::ptrdiff_t>(finished ? finished->jobs() : 0);
+  run_jobs(std::vector<std::size_t>(mine.begin() + done, mine.end()), log ? &*log : nullptr);
   if (!ranks.leader()) return false;
   run_record["ranks"] = ranks.size();
+  if (finished) run_record["resumed_after_jobs"] = finished->jobs();
   if (shard.whole()) return true;
   run_record["shard"] = shard.name();
   run_record["jobs"] = mine.size();

@@ -18,15 +18,16 @@ namespace uinfo {
 
 class CsvWriter {
  public:
-  CsvWriter(const std::filesystem::path& path, std::vector<std::string> columns)
-      : path_(path.string()), columns_(columns.size()) {
-    errno = 0;
-    out_.open(path);
-    if (!out_) {
-      throw IoError("uinfo: cannot open '" + path_ + "' for writing" + detail::system_reason());
-    }
+  // A new file: `columns` is its header.
+  CsvWriter(const std::filesystem::path& path, const std::vector<std::string>& columns)
+      : CsvWriter(path, columns.size(), std::ios::trunc) {
     write_fields(columns);
   }
+
+  // Rows added to a file written before with `columns` (an interrupted run's, resumed).
+  struct Append {};
+  CsvWriter(const std::filesystem::path& path, const std::vector<std::string>& columns, Append)
+      : CsvWriter(path, columns.size(), std::ios::app) {}
 
   // One row; numbers are written in the shortest form that reads back the same value.
   template <class... Fields>
@@ -60,6 +61,15 @@ class CsvWriter {
       return shortest(field);
     } else {
       return std::string(field);
+    }
+  }
+
+  CsvWriter(const std::filesystem::path& path, std::size_t columns, std::ios::openmode mode)
+      : path_(path.string()), columns_(columns) {
+    errno = 0;
+    out_.open(path, std::ios::out | mode);
+    if (!out_) {
+      throw IoError("uinfo: cannot open '" + path_ + "' for writing" + detail::system_reason());
     }
   }
 
