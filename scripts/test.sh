@@ -3,8 +3,8 @@
 # the ways its users build it, every one with warnings as errors:
 #   test      GCC, -O2 (assertions kept on): the library, examples and benchmarks; every test (unit,
 #             allocation, compile-fail, install, program, experiment)
-#   sanitize  the same built by Clang with AddressSanitizer + UndefinedBehaviorSanitizer (-O1);
-#             every test but the programs' runs
+#   sanitize  Clang, assertions on: the unit and helper tests under AddressSanitizer +
+#             UndefinedBehaviorSanitizer (-O1), and every program through Clang's front end
 #   fuzz      every parser's libFuzzer harness on its seed corpus for UINFO_FUZZ_SECONDS seconds
 #             each (5 by default; e.g. 600 for a real search)
 # Name steps to run only those, or others (clang: the test step built by Clang; release:
