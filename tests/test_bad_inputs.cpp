@@ -201,6 +201,22 @@ TEST_CASE("a damaged or missing shard is refused by --merge", "[bad_input]") {
         run_program(UINFO_CHECKERBOARD_SWEEP_PATH, dir.path, sweep + " --merge --shard 2/2"),
         "uinfo-checkerboard-sweep", 2, "--merge joins the shards; give it without --shard");
   }
+  SECTION("--resume of a shard with other settings, which keeps what it had") {
+    const std::string before = read_text(second);
+    require_answer(run_program(UINFO_CHECKERBOARD_SWEEP_PATH, dir.path,
+                               sweep + " --shard 2/2 --resume --noise 0.2"),
+                   "uinfo-checkerboard-sweep", 2,
+                   "holds a run with other settings (noise: 0.1 there, 0.2 here)");
+    CHECK(read_text(second) == before);
+  }
+  SECTION("--resume with a damaged log") {
+    const fs::path log = second.parent_path() / "jobs.log";
+    write_bytes(log, read_text(log) + "0.05,32,9\t12\n");
+    require_answer(
+        run_program(UINFO_CHECKERBOARD_SWEEP_PATH, dir.path, sweep + " --shard 2/2 --resume"),
+        "uinfo-checkerboard-sweep", 2,
+        "line 4 is '0.05,32,9\\x0912' where this run's job 2 is none");
+  }
 }
 
 TEST_CASE("an output directory that cannot be made, or written, is refused before the run",
