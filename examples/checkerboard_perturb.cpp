@@ -156,15 +156,15 @@ std::string job_key(const Job& job) {
   return job.kind + "," + std::to_string(job.k) + "," + std::to_string(job.seed);
 }
 
-// Trains the jobs `todo` names; rank 0 writes their rows to the journal in job order as they
+// Trains the jobs `remaining` names; rank 0 writes their rows to the journal in job order as they
 // finish.
 void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
-              const std::vector<std::size_t>& todo, uinfo::journal::Journal* journal) {
+              const std::vector<std::size_t>& remaining, uinfo::journal::Journal* journal) {
   const auto epochs = [&](const Job& job) {
     return s.regime.epochs + (job.kind == "slow_start" || job.kind == "colour_first" ? job.k : 0);
   };
   long total_epochs = 0;
-  for (const std::size_t j : todo) total_epochs += epochs(jobs[j]);
+  for (const std::size_t j : remaining) total_epochs += epochs(jobs[j]);
   uinfo::ProgressBar bar(total_epochs, "perturbing", !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
@@ -173,10 +173,10 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
   };
   checkerboard::with_network(s.network, [&]<class Net>() {
     uinfo::ranks::for_each_job_in_order(
-        ranks, todo.size(), s.network.threads,
-        [&](std::size_t j) { return run_job<Net>(s, jobs[todo[j]], epoch_done); },
+        ranks, remaining.size(), s.network.threads,
+        [&](std::size_t j) { return run_job<Net>(s, jobs[remaining[j]], epoch_done); },
         [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[todo[j]];
+          const Job& job = jobs[remaining[j]];
           for (const Measurement& m : rows)
             uinfo::probing::write_measurement(journal->csv(), job.seed, m, job.kind, job.k);
           journal->commit(job_key(job));
@@ -356,9 +356,10 @@ int main(int argc, char** argv) {
     const uinfo::ranks::Ranks ranks(argc, argv);
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
-    if (!uinfo::shards::run_part(
-            ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys, record, seconds,
-            [&](const auto& todo, auto* journal) { run_jobs(s, ranks, jobs, todo, journal); })) {
+    if (!uinfo::shards::run_part(ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys,
+                                 record, seconds, [&](const auto& remaining, auto* journal) {
+                                   run_jobs(s, ranks, jobs, remaining, journal);
+                                 })) {
       return 0;
     }
     const auto outcomes = outcomes_of(uinfo::csv::Table(out / "info.csv"));

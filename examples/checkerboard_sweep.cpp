@@ -83,11 +83,11 @@ std::string job_key(const Job& job) {
 
 const std::vector<std::string> columns = uinfo::probing::measurement_columns({"lr", "batch"});
 
-// Trains the jobs `todo` names; rank 0 writes their rows to the journal in job order as they
+// Trains the jobs `remaining` names; rank 0 writes their rows to the journal in job order as they
 // finish.
 void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::vector<Job>& jobs,
-              const std::vector<std::size_t>& todo, uinfo::journal::Journal* journal) {
-  uinfo::ProgressBar bar(static_cast<long>(todo.size()) * s.regime.epochs, "sweeping",
+              const std::vector<std::size_t>& remaining, uinfo::journal::Journal* journal) {
+  uinfo::ProgressBar bar(static_cast<long>(remaining.size()) * s.regime.epochs, "sweeping",
                          !s.output.quiet && ranks.leader());
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
@@ -96,7 +96,7 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
   };
   checkerboard::with_network(s.network, [&]<class Net>() {
     const auto run = [&](std::size_t j) {
-      const Job& job = jobs[todo[j]];
+      const Job& job = jobs[remaining[j]];
       const checkerboard::Data data = checkerboard::make_data(s.network, job.seed);
       Net net = checkerboard::make_network<Net>(s.network, job.seed);
       auto probe =
@@ -108,8 +108,8 @@ void run_jobs(const Settings& s, const uinfo::ranks::Ranks& ranks, const std::ve
       return checkerboard::train_and_probe(net, data, probe, phases, job.seed, {}, epoch_done);
     };
     uinfo::ranks::for_each_job_in_order(
-        ranks, todo.size(), s.network.threads, run, [&](std::size_t j, const auto& rows) {
-          const Job& job = jobs[todo[j]];
+        ranks, remaining.size(), s.network.threads, run, [&](std::size_t j, const auto& rows) {
+          const Job& job = jobs[remaining[j]];
           for (const auto& m : rows)
             uinfo::probing::write_measurement(journal->csv(), job.seed, m, job.lr, job.batch);
           journal->commit(job_key(job));
@@ -297,9 +297,10 @@ int main(int argc, char** argv) {
     const uinfo::ranks::Ranks ranks(argc, argv);
     std::vector<std::string> keys;
     for (const Job& job : jobs) keys.push_back(job_key(job));
-    if (!uinfo::shards::run_part(
-            ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys, record, seconds,
-            [&](const auto& todo, auto* journal) { run_jobs(s, ranks, jobs, todo, journal); })) {
+    if (!uinfo::shards::run_part(ranks, shard, s.scale_out, s.output.resume, out, columns, 3, keys,
+                                 record, seconds, [&](const auto& remaining, auto* journal) {
+                                   run_jobs(s, ranks, jobs, remaining, journal);
+                                 })) {
       return 0;
     }
     const auto summaries = checkerboard::summarise({uinfo::csv::Table(out / "info.csv")},

@@ -71,11 +71,11 @@ inline Finished read(const std::filesystem::path& dir, const std::string& settin
   }
   if (lines.size() < 2 || lines[0] != format_line) {
     throw IoError("'" + printable(path.string()) +
-                  "' is not a uinfo jobs log; remove it to start " + "the run again");
+                  "' is not a uinfo jobs log; remove it to start the run again");
   }
   if (lines[1] != settings) {
-    throw InvalidArgument("--resume: '" + printable(dir.string()) + "' holds a run with other " +
-                          "settings (" + differences(lines[1], settings) +
+    throw InvalidArgument("--resume: '" + printable(dir.string()) +
+                          "' holds a run with other settings (" + differences(lines[1], settings) +
                           "); give the same settings, or another --out");
   }
   for (std::size_t i = 2; i < lines.size(); ++i) {

@@ -51,15 +51,15 @@ std::vector<Row> run_seeds(const SeedRuns& runs, const std::filesystem::path& di
       all.push_back({kept.whole(r, "seed", 0), read_measurement(kept, r)});
   }
   const std::size_t done = finished ? finished->jobs() : 0;
-  const std::size_t todo = keys.size() - done;
-  ProgressBar bar(static_cast<long>(todo) * runs.epochs, "training and probing", !runs.quiet);
+  const std::size_t remaining = keys.size() - done;
+  ProgressBar bar(static_cast<long>(remaining) * runs.epochs, "training and probing", !runs.quiet);
   std::mutex mutex;
   const std::function<void()> epoch_done = [&] {
     const std::lock_guard lock(mutex);
     bar.advance();
   };
   parallel::for_each_job_in_order(
-      todo, runs.threads,
+      remaining, runs.threads,
       [&](std::size_t i) {
         const std::uint64_t seed = runs.first_seed + done + i;
         std::pair<std::vector<Row>, Timing> result;

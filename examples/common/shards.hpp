@@ -168,10 +168,10 @@ inline void merge(const std::filesystem::path& out, const std::vector<std::strin
 }
 
 // This process's part of a run that may be scaled out: the shard's jobs over the ranks, by
-// run_jobs(todo, journal) with `todo` indexing the jobs `job_keys` name (those of the shard a
-// resumed run has not finished) and `journal` where rank 0 writes their rows (null on the other
-// ranks), or the merge. Returns true where the caller goes on to summarise OUT/info.csv: rank 0
-// of a whole run or of a merge. Elsewhere the part is done, and a shard's rank 0 has written its
+// run_jobs(remaining, journal) with `remaining` indexing the jobs `job_keys` name (those of the
+// shard a resumed run has not finished) and `journal` where rank 0 writes their rows (null on the
+// other ranks), or the merge. Returns true where the caller goes on to summarise OUT/info.csv: rank
+// 0 of a whole run or of a merge. Elsewhere the part is done, and a shard's rank 0 has written its
 // `run_record`.
 template <class RunJobs, class Seconds>
 bool run_part(const ranks::Ranks& ranks, const Shard& shard, const Flags& flags, bool resume,
